@@ -1,0 +1,49 @@
+"""Atomic file writes: a killed process never leaves a half-written output behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from PIL import Image
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yields a temporary path beside `path`; renames it onto `path` only if the block succeeds."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[str]], Any]) -> None:
+    """Writes text through `write(handle)` atomically (UTF-8, Unix newlines)."""
+    with atomic_path(path) as temporary, open(temporary, "w", encoding="utf-8", newline="") as handle:
+        write(handle)
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> None:
+    atomic_write(path, lambda handle: handle.write(text))
+
+
+def write_json(path: str | os.PathLike[str], payload: Any) -> None:
+    write_text(path, json.dumps(payload, indent=2, sort_keys=False) + "\n")
+
+
+def save_png(image: Image.Image, path: str | os.PathLike[str]) -> None:
+    """Saves a PNG with no metadata of the source (no EXIF, no text chunks), atomically."""
+    clean = Image.frombytes(image.mode, image.size, image.tobytes())
+    with atomic_path(path) as temporary:
+        clean.save(temporary, format="PNG")
