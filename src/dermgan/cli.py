@@ -1,0 +1,206 @@
+"""The `dermgan` command: parses arguments, calls the stage functions, prints their results. Nothing else."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from dermgan import console
+from dermgan.errors import UserError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+data_app = typer.Typer(no_args_is_help=True, help="Datasets: phantom, import, validate, prepare, show.")
+app.add_typer(data_app, name="data")
+
+JsonFlag = Annotated[
+    bool, typer.Option("--json", help="Also print the result as one JSON object on the last line.")
+]
+Workers = Annotated[int | None, typer.Option(help="Worker processes (default: one per core, at most 8).")]
+
+
+def _names(text: str | None) -> list[str] | None:
+    """ "a, b" -> ["a", "b"]; None stays None."""
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise UserError(f"{text!r} names nothing; give a comma-separated list")
+    return names
+
+
+def _pair(text: str, option: str) -> tuple[int, int]:
+    try:
+        low, high = (int(v) for v in text.split(","))
+    except ValueError:
+        raise UserError(f"{option} {text!r} must be two integers like 320,640") from None
+    if not 0 < low <= high:
+        raise UserError(f"{option} {text!r} must be two positive integers, the first not larger")
+    return low, high
+
+
+@data_app.command("phantom")
+def data_phantom(
+    out: Annotated[Path, typer.Option(help="Folder to write the phantom dataset into.")],
+    n: Annotated[int, typer.Option(help="Number of photos.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 0,
+    size_range: Annotated[str, typer.Option(help="Photo width/height range in pixels, A,B.")] = "320,640",
+    workers: Workers = None,
+) -> None:
+    """Make the built-in synthetic phantom dataset (photos, manifest.csv, COCO JSON)."""
+    from dermgan.data.phantom import make_phantom
+
+    if n < 1:
+        raise UserError("--n must be at least 1")
+    summary = make_phantom(out, n, seed=seed, size_range=_pair(size_range, "--size-range"), workers=workers)
+    console.out.print(
+        f"wrote {summary.n_images} phantom photos to {out} (manifest.csv, annotations.coco.json)"
+    )
+    console.out.print(
+        "[yellow]The phantom is synthetic: use it to try the pipeline, not to draw clinical conclusions.[/]"
+    )
+
+
+@data_app.command("import")
+def data_import(
+    format: Annotated[
+        str, typer.Argument(help="coco, isic, fitzpatrick17k, scin, pad-ufes-20, ddi or manifest.")
+    ],
+    src: Annotated[Path, typer.Argument(help="The dataset's folder or annotation file.")],
+    out: Annotated[Path, typer.Option(help="Folder for manifest.csv and images/.")],
+    boxes: Annotated[
+        str | None, typer.Option(help="'whole-image', or a COCO JSON of boxes joined by file name.")
+    ] = None,
+    skin_types: Annotated[Path | None, typer.Option(help="CSV of file_name,skin_type to join.")] = None,
+    copy: Annotated[bool, typer.Option("--copy", help="Copy images instead of hard-linking them.")] = False,
+    json_output: JsonFlag = False,
+) -> None:
+    """Convert a public dataset layout into a dermgan manifest."""
+    from dermgan.data.importers import import_dataset
+
+    summary = import_dataset(format, src, out, boxes=boxes, skin_types=skin_types, link=not copy)
+    console.out.print(
+        f"imported {summary.n_images} images into {summary.manifest} "
+        f"({summary.n_without_boxes} without boxes, {summary.n_missing_files} missing files skipped)"
+    )
+    if summary.n_without_boxes:
+        console.out.print(
+            "Images without boxes cannot be cropped: add --boxes whole-image or --boxes FILE.json."
+        )
+    if json_output:
+        console.print_json_line(summary)
+
+
+@data_app.command("validate")
+def data_validate(
+    manifest: Annotated[Path, typer.Argument(help="A manifest (CSV or JSONL).")],
+    no_images: Annotated[
+        bool, typer.Option("--no-images", help="Check rows only; do not open images.")
+    ] = False,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Usable if any row is good; report the rest.")
+    ] = False,
+    conditions: Annotated[str | None, typer.Option(help="Allowed conditions, comma-separated.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for validate.json and skipped.csv.")] = None,
+    workers: Workers = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Check every row of a manifest and print every problem at once, then a summary."""
+    from dermgan.data.validate import validate_manifest, write_validation
+
+    report, _ = validate_manifest(
+        manifest,
+        check_image_files=not no_images,
+        conditions=_names(conditions),
+        skip_bad=skip_bad,
+        workers=workers,
+    )
+    for problem in report.problems:
+        where = f" ({problem.image})" if problem.image else ""
+        console.err.print(f"row {problem.row}{where}, {problem.column}: {problem.reason}", markup=False)
+    written = write_validation(report, out or manifest.parent, skip_bad=skip_bad)
+    console.out.print(console.counts_table("images per condition x skin type", report.counts))
+    console.out.print(
+        f"{report.n_usable} of {report.n_rows} rows usable; {report.n_without_boxes} without boxes; "
+        f"{report.n_cases} cases; splits: {', '.join(f'{k} {v}' for k, v in report.splits.items())}"
+    )
+    console.out.print(
+        f"{len(report.problems)} problem(s); report: {', '.join(map(str, written))}", markup=False
+    )
+    if json_output:
+        console.print_json_line(report)
+    if not report.usable:
+        raise typer.Exit(1)
+
+
+@data_app.command("prepare")
+def data_prepare(
+    manifest: Annotated[Path, typer.Argument(help="A validated manifest.")],
+    out: Annotated[Path, typer.Option(help="Folder for the prepared crops.")],
+    size: Annotated[int, typer.Option(help="Crop side in pixels (256 is the paper's).")] = 256,
+    crops_per_group: Annotated[int, typer.Option(help="Random crops per group of adjacent ROIs.")] = 1,
+    split: Annotated[str, typer.Option(help="Train,val,test fractions of cases.")] = "0.7,0.1,0.2",
+    conditions: Annotated[
+        str | None, typer.Option(help="Keep only these conditions (comma-separated).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for splits and crops.")] = 0,
+    min_skin: Annotated[float, typer.Option(help="Least fraction of skin in a crop's healthy part.")] = 0.5,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Leave unusable rows out instead of stopping.")
+    ] = False,
+    workers: Workers = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Crop ROI-centred squares, draw their semantic maps and ROI masks, and split by case."""
+    from dermgan.data.prepare import prepare_dataset
+    from dermgan.data.splits import parse_fractions
+
+    summary = prepare_dataset(
+        manifest,
+        out,
+        size=size,
+        crops_per_group=crops_per_group,
+        split=parse_fractions(split),
+        conditions=_names(conditions),
+        seed=seed,
+        min_skin=min_skin,
+        skip_bad=skip_bad,
+        workers=workers,
+    )
+    for problem in summary.problems:
+        console.err.print(
+            f"skipped row {problem.row} ({problem.image}), {problem.column}: {problem.reason}", markup=False
+        )
+    console.out.print(console.counts_table("crops per condition x skin type", summary.counts))
+    console.out.print(
+        f"{summary.n_crops} crops of {summary.size}px from {summary.n_cropped_images} photos in {out}; "
+        f"per split: {', '.join(f'{k} {v}' for k, v in summary.crops_per_split.items())}; "
+        f"{summary.n_without_boxes} photos without boxes left out; "
+        f"{summary.n_refused_windows} windows refused as mostly not skin"
+    )
+    if json_output:
+        console.print_json_line(summary)
+
+
+@data_app.command("show")
+def data_show(
+    prepared: Annotated[Path, typer.Argument(help="A folder written by `dermgan data prepare`.")],
+    out: Annotated[Path, typer.Option(help="PNG file to write.")],
+    n: Annotated[int, typer.Option(help="Number of crops to show.")] = 16,
+) -> None:
+    """Draw a grid of prepared crops: image | semantic map | boxes overlay."""
+    from dermgan.data.show import show_prepared
+
+    console.out.print(f"wrote {show_prepared(prepared, out, n=n)}")
+
+
+def main() -> None:
+    """Entry point: a UserError becomes one clear message and exit code 1, never a traceback."""
+    try:
+        app()
+    except UserError as error:
+        console.err.print(Text.assemble(("error: ", "bold red"), str(error)))
+        sys.exit(1)

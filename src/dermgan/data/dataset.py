@@ -1,0 +1,94 @@
+"""The torch view of a prepared dataset: (map, image, ROI mask, condition, skin type) per crop.
+
+Random flips are drawn once per item and applied to all three tensors; maps and masks are only ever
+resized with nearest-neighbour, so their codes survive.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal, NamedTuple
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+from dermgan.data.manifest import read_manifest
+from dermgan.data.semantic_map import Codebook
+from dermgan.data.splits import read_splits, splits_path
+from dermgan.errors import UserError
+
+
+class Pair(NamedTuple):
+    map: torch.Tensor  # 3xHxW in [-1, 1] (RGB encoding) or (1+C)xHxW in [0, 1] (one-hot)
+    image: torch.Tensor  # 3xHxW in [-1, 1]
+    roi_mask: torch.Tensor  # 1xHxW in {0, 1}
+    condition: int  # index into codebook.conditions
+    skin_type: int  # index into codebook.skin_types
+
+
+def _load(path: Path, size: int | None, resample: Image.Resampling) -> np.ndarray:
+    with Image.open(path) as image:
+        image.load()
+        if size is not None and image.size != (size, size):
+            image = image.resize((size, size), resample)
+        return np.asarray(image)
+
+
+class PreparedPairs(Dataset):
+    """Crops of one split of a `data prepare` folder; `size` resizes on the fly (maps: nearest only)."""
+
+    def __init__(
+        self,
+        prepared_dir: str | os.PathLike[str],
+        split: str | None = "train",
+        *,
+        size: int | None = None,
+        flip: bool = False,
+        encoding: Literal["rgb", "onehot"] = "rgb",
+        generator: torch.Generator | None = None,
+    ):
+        self.root = Path(prepared_dir)
+        self.codebook = Codebook.load(self.root / "codebook.json")
+        table = read_manifest(self.root / "manifest.csv")
+        case_split = read_splits(splits_path(self.root))
+        self.rows = [
+            row
+            for row in table.rows
+            if split is None or case_split.get(row["case_id"], row["split"]) == split
+        ]
+        if not self.rows:
+            raise UserError(f"{self.root} has no crops in split {split!r}")
+        self.size, self.flip, self.encoding, self.generator = size, flip, encoding, generator
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def _map_tensor(self, semantic: np.ndarray, row: dict[str, str]) -> torch.Tensor:
+        if self.encoding == "onehot":
+            roi = semantic[..., 1:].any(axis=-1)
+            return torch.from_numpy(self.codebook.encode_onehot(row["skin_type"], row["condition"], roi))
+        return torch.from_numpy(semantic).permute(2, 0, 1).float() / 127.5 - 1.0
+
+    def __getitem__(self, index: int) -> Pair:
+        row = self.rows[index]
+        image = _load(self.root / row["image"], self.size, Image.Resampling.BICUBIC)
+        semantic = _load(self.root / row["map"], self.size, Image.Resampling.NEAREST)
+        roi = _load(self.root / row["mask"], self.size, Image.Resampling.NEAREST)
+        tensors = [
+            self._map_tensor(semantic, row),
+            torch.from_numpy(image.copy()).permute(2, 0, 1).float() / 127.5 - 1.0,
+            torch.from_numpy(roi > 127).float().unsqueeze(0),
+        ]
+        if self.flip:
+            horizontal, vertical = (torch.rand(2, generator=self.generator) < 0.5).tolist()
+            dims = [d for d, wanted in ((-1, horizontal), (-2, vertical)) if wanted]
+            if dims:
+                tensors = [t.flip(dims) for t in tensors]
+        return Pair(
+            *tensors,
+            condition=self.codebook.condition_index(row["condition"]),
+            skin_type=self.codebook.skin_type_index(row["skin_type"]),
+        )

@@ -1,0 +1,58 @@
+"""Shared test helpers: tiny photos and manifests made on the fly (tests never read ../shared)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dermgan.data.manifest import write_manifest
+
+SKIN_RGB = (205, 160, 130)
+LESION_RGB = (90, 50, 40)
+WALL_RGB = (40, 70, 200)
+
+
+def make_photo(
+    path: Path,
+    width: int = 160,
+    height: int = 120,
+    lesion: tuple[int, int, int, int] | None = (60, 40, 90, 70),
+    wall: int = 0,
+) -> Path:
+    """A flat skin-coloured photo with a dark lesion inside `lesion` and a blue wall strip `wall` px wide."""
+    pixels = np.empty((height, width, 3), dtype=np.uint8)
+    pixels[:] = SKIN_RGB
+    if lesion:
+        x0, y0, x1, y1 = lesion
+        pixels[y0:y1, x0:x1] = LESION_RGB
+    if wall:
+        pixels[:, :wall] = WALL_RGB
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+@pytest.fixture
+def small_dataset(tmp_path: Path) -> Path:
+    """12 photos of 6 cases (2 each), 3 conditions, 6 skin types; returns the manifest path."""
+    rows = []
+    conditions = ["melanoma", "acne", "eczema"]
+    for index in range(12):
+        name = f"images/photo_{index:02d}.png"
+        box = (20 + 3 * index, 15 + 2 * index, 60 + 3 * index, 50 + 2 * index)
+        make_photo(tmp_path / name, lesion=box)
+        rows.append(
+            {
+                "image": name,
+                "condition": conditions[(index // 2) % 3],
+                "skin_type": str(index // 2 + 1),
+                "boxes": f"[[{box[0]},{box[1]},{box[2]},{box[3]}]]",
+                "case_id": f"case_{index // 2}",
+                "source": "real",
+                "license": "CC0-1.0",
+            }
+        )
+    return write_manifest(tmp_path / "manifest.csv", rows)
