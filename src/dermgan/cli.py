@@ -51,11 +51,12 @@ def data_phantom(
     workers: Workers = None,
 ) -> None:
     """Make the built-in synthetic phantom dataset (photos, manifest.csv, COCO JSON)."""
-    from dermgan.data.phantom import make_phantom
-
     if n < 1:
         raise UserError("--n must be at least 1")
-    summary = make_phantom(out, n, seed=seed, size_range=_pair(size_range, "--size-range"), workers=workers)
+    sizes = _pair(size_range, "--size-range")
+    from dermgan.data.phantom import make_phantom
+
+    summary = make_phantom(out, n, seed=seed, size_range=sizes, workers=workers)
     console.out.print(
         f"wrote {summary.n_images} phantom photos to {out} (manifest.csv, annotations.coco.json)"
     )

@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
-from dermgan.data.manifest import read_manifest
+from dermgan.data.prepare import read_prepared
 from dermgan.data.semantic_map import Codebook
 from dermgan.data.splits import read_splits, splits_path
 from dermgan.errors import UserError
@@ -34,7 +34,7 @@ def _load(path: Path, size: int | None, resample: Image.Resampling) -> np.ndarra
         image.load()
         if size is not None and image.size != (size, size):
             image = image.resize((size, size), resample)
-        return np.asarray(image)
+        return np.array(image)
 
 
 class PreparedPairs(Dataset):
@@ -52,7 +52,7 @@ class PreparedPairs(Dataset):
     ):
         self.root = Path(prepared_dir)
         self.codebook = Codebook.load(self.root / "codebook.json")
-        table = read_manifest(self.root / "manifest.csv")
+        table = read_prepared(self.root)
         case_split = read_splits(splits_path(self.root))
         self.rows = [
             row
@@ -79,7 +79,7 @@ class PreparedPairs(Dataset):
         roi = _load(self.root / row["mask"], self.size, Image.Resampling.NEAREST)
         tensors = [
             self._map_tensor(semantic, row),
-            torch.from_numpy(image.copy()).permute(2, 0, 1).float() / 127.5 - 1.0,
+            torch.from_numpy(image).permute(2, 0, 1).float() / 127.5 - 1.0,
             torch.from_numpy(roi > 127).float().unsqueeze(0),
         ]
         if self.flip:

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from dermgan.data.boxes import boxes_mask, crop_boxes
 from dermgan.data.crop import CropSettings, plan_windows
 from dermgan.data.images import ImageError, load_rgb
-from dermgan.data.manifest import Record, format_boxes, write_manifest
+from dermgan.data.manifest import ManifestTable, Record, format_boxes, read_manifest, write_manifest
 from dermgan.data.semantic_map import Codebook
 from dermgan.data.skin import skin_mask, to_lab
 from dermgan.data.splits import assign_splits, stable_seed, write_splits
@@ -62,6 +62,18 @@ class _PhotoTask:
     settings: CropSettings
     codebook: Codebook
     fingerprint: str
+
+
+def read_prepared(prepared_dir: str | os.PathLike[str]) -> ManifestTable:
+    """The manifest of a `data prepare` folder; UserError if the folder is something else."""
+    table = read_manifest(Path(prepared_dir) / "manifest.csv")
+    missing = {"map", "mask"} - set(table.columns)
+    if missing:
+        raise UserError(
+            f"{prepared_dir} is not a folder written by `dermgan data prepare` "
+            f"(its manifest.csv has no {' or '.join(sorted(missing))} column)"
+        )
+    return table
 
 
 def _crop_stem(image: str) -> str:

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from dermgan.data.manifest import parse_boxes, read_manifest
+from dermgan.data.manifest import parse_boxes
+from dermgan.data.prepare import read_prepared
 from dermgan.errors import UserError
 from dermgan.files import save_png
 
@@ -42,7 +43,7 @@ def show_prepared(
 ) -> Path:
     """Writes a grid of n random crops (one per condition first, so rare ones show) to `out`."""
     root = Path(prepared_dir)
-    rows = read_manifest(root / "manifest.csv").rows
+    rows = read_prepared(root).rows
     if n < 1:
         raise UserError("--n must be at least 1")
     rng = np.random.default_rng(seed)

@@ -69,8 +69,11 @@ def assign_splits(
     splits = dict(given)
     for condition, cases in sorted(by_condition.items()):
         order = np.random.default_rng(stable_seed(seed, condition)).permutation(len(cases))
-        labels = [name for name, count in zip(SPLITS, split_counts(len(cases), fractions), strict=True)
-                  for _ in range(count)]
+        labels = [
+            name
+            for name, count in zip(SPLITS, split_counts(len(cases), fractions), strict=True)
+            for _ in range(count)
+        ]
         splits.update((cases[index], label) for index, label in zip(order, labels, strict=True))
     return splits
 
