@@ -83,14 +83,22 @@ def data_import(
     from dermgan.data.importers import import_dataset
 
     summary = import_dataset(format, src, out, boxes=boxes, skin_types=skin_types, link=not copy)
+    for warning in summary.warnings:
+        console.err.print(f"warning: {warning}", markup=False)
+    top = ", ".join(f"{name} {count}" for name, count in list(summary.label_counts.items())[:8])
     console.out.print(
-        f"imported {summary.n_images} images into {summary.manifest} "
-        f"({summary.n_without_boxes} without boxes, {summary.n_missing_files} missing files skipped)"
+        f"{summary.n_listed} labelled images listed, {summary.n_conditions} conditions ({top}"
+        f"{', ...' if summary.n_conditions > 8 else ''}); skin types: "
+        + ", ".join(f"{name} {count}" for name, count in summary.skin_type_counts.items()),
+        markup=False,
+    )
+    console.out.print(
+        f"imported {summary.n_images} images into {summary.manifest} ({summary.n_without_boxes} without boxes, "
+        f"{len(summary.skipped)} skipped, {summary.n_missing_files} of them missing files; see import.json)",
+        markup=False,
     )
     if summary.n_without_boxes:
-        console.out.print(
-            "Images without boxes cannot be cropped: add --boxes whole-image or --boxes FILE.json."
-        )
+        console.out.print("Images without boxes cannot be cropped: add --boxes whole-image or --boxes FILE.json.")
     if json_output:
         console.print_json_line(summary)
 

@@ -26,6 +26,8 @@ def whole_image_box(path: Path) -> Box:
             orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
     except UnidentifiedImageError:
         raise ImageError("is not an image Pillow can read") from None
+    except Image.DecompressionBombError:
+        raise ImageError("has too many pixels (decompression bomb guard)") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise ImageError(f"is truncated or corrupt ({error})") from None
     if orientation in _TRANSPOSED_ORIENTATIONS:

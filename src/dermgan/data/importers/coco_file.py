@@ -13,11 +13,13 @@ from dermgan.errors import UserError
 
 @dataclass(frozen=True)
 class CocoImage:
-    """An image entry: its own keys merged over its `attributes` dict, and its boxes by category name."""
+    """An image entry: its own keys merged over its `attributes` dict, its boxes by category name, and
+    the name of the licence it points to in the file's `licenses` list."""
 
     file_name: str
     attributes: dict[str, Any]
     boxes: dict[str, list[Box]]
+    license: str = ""
 
     def attribute(self, *keys: str) -> str:
         """The first of `keys` the image carries, as text; empty when it has none."""
@@ -30,7 +32,6 @@ class CocoImage:
 
 @dataclass(frozen=True)
 class CocoFile:
-    path: Path
     images: list[CocoImage]
     n_unusable_boxes: int
 
@@ -48,17 +49,17 @@ def _load(path: Path) -> dict[str, Any]:
             "export the annotations again as COCO JSON"
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
-        raise UserError(f"{path} has no \"images\" list, so it is not a COCO detection file")
+        raise UserError(f'{path} has no "images" list, so it is not a COCO detection file')
     return data
 
 
 def _entries(data: dict[str, Any], key: str, required: tuple[str, ...], path: Path) -> list[dict[str, Any]]:
     entries = data.get(key, [])
     if not isinstance(entries, list):
-        raise UserError(f"{path}: \"{key}\" is not a list")
+        raise UserError(f'{path}: "{key}" is not a list')
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict) or any(name not in entry for name in required):
-            raise UserError(f"{path}: {key}[{index}] lacks {' or '.join(required)}; fix or re-export the file")
+            raise UserError(f"{path}: {key}[{index}] needs {', '.join(required)}; fix or re-export the file")
     return entries
 
 
@@ -87,17 +88,26 @@ def read_coco(path: Path) -> CocoFile:
     """The images of a COCO file with their boxes; UserError for a file that is not COCO JSON."""
     data = _load(path)
     images = _entries(data, "images", ("id", "file_name"), path)
-    categories = {entry["id"]: str(entry["name"]) for entry in _entries(data, "categories", ("id", "name"), path)}
+    licenses = {
+        entry["id"]: str(entry.get("name", "")) for entry in _entries(data, "licenses", ("id",), path)
+    }
+    categories = {
+        entry["id"]: str(entry["name"]) for entry in _entries(data, "categories", ("id", "name"), path)
+    }
     boxes: dict[Any, dict[str, list[Box]]] = {entry["id"]: {} for entry in images}
     sizes = {entry["id"]: (entry.get("width"), entry.get("height")) for entry in images}
     unusable = 0
     for index, annotation in enumerate(_entries(data, "annotations", ("image_id", "category_id"), path)):
         if annotation["image_id"] not in boxes:
-            raise UserError(f"{path}: annotations[{index}] refers to image id {annotation['image_id']!r}, "
-                            "which the images list lacks")
+            raise UserError(
+                f"{path}: annotations[{index}] refers to image id {annotation['image_id']!r}, "
+                "which the images list lacks"
+            )
         if annotation["category_id"] not in categories:
-            raise UserError(f"{path}: annotations[{index}] refers to category id "
-                            f"{annotation['category_id']!r}, which the categories list lacks")
+            raise UserError(
+                f"{path}: annotations[{index}] refers to category id "
+                f"{annotation['category_id']!r}, which the categories list lacks"
+            )
         box = _corner_box(annotation.get("bbox"), *sizes[annotation["image_id"]])
         if box is None:
             unusable += 1
@@ -105,12 +115,12 @@ def read_coco(path: Path) -> CocoFile:
         category = categories[annotation["category_id"]]
         boxes[annotation["image_id"]].setdefault(category, []).append(box)
     return CocoFile(
-        path=path,
         images=[
             CocoImage(
                 file_name=str(entry["file_name"]),
                 attributes=_attributes(entry),
                 boxes=boxes[entry["id"]],
+                license=licenses.get(entry.get("license"), ""),
             )
             for entry in images
         ],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,9 +35,18 @@ class DatasetListing:
     warnings: list[str] = field(default_factory=list)
 
 
-Reader = Callable[[Path, FileSearch], DatasetListing]
+@dataclass(frozen=True)
+class ReadContext:
+    """What a reader may use besides SRC: the file search (which skips OUT) and the progress switch."""
+
+    search: FileSearch
+    progress: bool = True
 
 
-def kept_columns(row: dict[str, str], renames: dict[str, str]) -> dict[str, str]:
-    """The dataset columns worth keeping, under their manifest names; absent columns are left out."""
+Reader = Callable[[Path, ReadContext], DatasetListing]
+
+
+def kept_columns(row: dict[str, str], columns: Iterable[str] | Mapping[str, str]) -> dict[str, str]:
+    """The dataset columns worth keeping, renamed where `columns` maps them; absent ones are left out."""
+    renames = columns if isinstance(columns, Mapping) else {name: name for name in columns}
     return {new: row[old] for old, new in renames.items() if old in row}

@@ -17,7 +17,8 @@ def first_existing(candidates: Iterable[Path]) -> Path | None:
 
 
 class FileSearch:
-    """Walks folders for files, never into the import's own output folder or hidden folders."""
+    """Walks folders for files, never into the import's own output folder, never to hidden files
+    (macOS archives carry `._NAME` shadows of every image)."""
 
     def __init__(self, exclude: Path) -> None:
         self._exclude = os.path.realpath(exclude)
@@ -32,7 +33,8 @@ class FileSearch:
                 if not name.startswith(".") and os.path.realpath(os.path.join(folder, name)) != self._exclude
             )
             for name in sorted(names):
-                yield Path(folder) / name
+                if not name.startswith("."):
+                    yield Path(folder) / name
 
     def by_name(self, root: Path) -> dict[str, Path]:
         """Files under root by file name; where a name repeats, the first in sorted order wins."""

@@ -18,7 +18,8 @@ _FST_LABEL = re.compile(r"^\s*FST([1-6])\s*$", re.IGNORECASE)
 
 
 def skin_type_from_number(text: str) -> str:
-    """"3", "3.0" -> "3"; "1-2" stays; "-1", "nan" and empty mean unknown; UserError otherwise."""
+    """Canonical type of "3", "3.0", "FST3" or "1-2"; "-1", "nan" and empty mean unknown; UserError
+    for anything else."""
     text = (text or "").strip()
     if text.lower() in UNKNOWN_MARKERS:
         return UNKNOWN_SKIN_TYPE
@@ -56,4 +57,3 @@ def read_skin_types(path: Path) -> dict[str, str]:
         if skin_types.setdefault(name, skin_type) != skin_type:
             raise table.error(line, "skin_type", f"{name} is listed again with another skin type")
     return skin_types
-
