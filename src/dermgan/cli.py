@@ -93,12 +93,13 @@ def data_import(
         markup=False,
     )
     console.out.print(
-        f"imported {summary.n_images} images into {summary.manifest} ({summary.n_without_boxes} without boxes, "
-        f"{len(summary.skipped)} skipped, {summary.n_missing_files} of them missing files; see import.json)",
+        f"imported {summary.n_images} images into {summary.manifest} "
+        f"({summary.n_without_boxes} without boxes, {len(summary.skipped)} skipped, "
+        f"{summary.n_missing_files} of them missing files; see import.json)",
         markup=False,
     )
     if summary.n_without_boxes:
-        console.out.print("Images without boxes cannot be cropped: add --boxes whole-image or --boxes FILE.json.")
+        console.out.print("Photos without boxes cannot be cropped: import with --boxes whole-image|FILE.json")
     if json_output:
         console.print_json_line(summary)
 
