@@ -184,3 +184,18 @@ def test_written_crops_carry_no_metadata_of_the_source(tmp_path: Path):
     with Image.open(tmp_path / "o" / row["image"]) as crop:
         assert not crop.getexif() and not crop.info.get("exif") and not crop.info.get("icc_profile")
         assert set(crop.info) <= {"dpi"}
+
+
+def test_exif_rotated_photos_crop_in_the_displayed_orientation(tmp_path: Path):
+    displayed = make_photo(tmp_path / "displayed.png", width=120, height=160, lesion=(20, 100, 50, 140))
+    stored = Image.open(displayed).transpose(Image.Transpose.ROTATE_90)  # what the camera wrote
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    stored.save(tmp_path / "phone.jpg", exif=exif, quality=98)
+    rows = [{"image": "phone.jpg", "condition": "nevus", "skin_type": "3", "boxes": "[[20,100,50,140]]"}]
+    manifest = write_manifest(tmp_path / "m.csv", rows)
+    prepare_dataset(manifest, tmp_path / "o", size=48, workers=1, progress=False)
+    [row] = read_manifest(tmp_path / "o" / "manifest.csv").rows
+    roi = pixels(tmp_path / "o" / row["mask"]) > 0
+    lesion = pixels(tmp_path / "o" / row["image"]).mean(axis=-1) < 100
+    assert lesion[roi].mean() > 0.8 and lesion[~roi].mean() < 0.05
