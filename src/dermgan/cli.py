@@ -207,6 +207,29 @@ def data_show(
     console.out.print(f"wrote {show_prepared(prepared, out, n=n)}")
 
 
+@app.command("train")
+def train_command(
+    data: Annotated[Path | None, typer.Option(help="A folder written by `dermgan data prepare`.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Run directory to create.")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML config (presets in configs/).")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a config key: section.key=value (repeatable).")
+    ] = None,
+    resume: Annotated[
+        Path | None, typer.Option(help="Continue this run directory from its latest checkpoint.")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Train DermGAN on a prepared dataset (or resume a run). Under torchrun, one process per GPU."""
+    from dermgan.training.trainer import train
+
+    if resume is not None and (data is not None or out is not None or config is not None):
+        raise UserError("--resume RUN_DIR takes no --data, --out or --config (use --set to change a key)")
+    result = train(data, out, config=config, overrides=set_ or [], resume=resume, progress=progress)
+    summary = ", ".join(f"{name} {value:.4g}" for name, value in result.losses.items())
+    console.out.print(f"trained to step {result.step} in {result.run_dir}: {summary}", markup=False)
+
+
 def main() -> None:
     """Entry point: a UserError becomes one clear message and exit code 1, never a traceback."""
     try:

@@ -29,6 +29,17 @@ class Pair(NamedTuple):
     skin_type: int  # index into codebook.skin_types
 
 
+def random_flip(pair: Pair, generator: torch.Generator | None = None) -> Pair:
+    """Mirrors map, image and ROI mask together: left-right and top-bottom, each with probability 1/2."""
+    horizontal, vertical = (torch.rand(2, generator=generator) < 0.5).tolist()
+    dims = [dim for dim, wanted in ((-1, horizontal), (-2, vertical)) if wanted]
+    if not dims:
+        return pair
+    return pair._replace(
+        map=pair.map.flip(dims), image=pair.image.flip(dims), roi_mask=pair.roi_mask.flip(dims)
+    )
+
+
 def _load(path: Path, size: int | None, resample: Image.Resampling) -> np.ndarray:
     with Image.open(path) as image:
         image.load()
@@ -77,18 +88,11 @@ class PreparedPairs(Dataset):
         image = _load(self.root / row["image"], self.size, Image.Resampling.BICUBIC)
         semantic = _load(self.root / row["map"], self.size, Image.Resampling.NEAREST)
         roi = _load(self.root / row["mask"], self.size, Image.Resampling.NEAREST)
-        tensors = [
+        pair = Pair(
             self._map_tensor(semantic, row),
             torch.from_numpy(image).permute(2, 0, 1).float() / 127.5 - 1.0,
             torch.from_numpy(roi > 127).float().unsqueeze(0),
-        ]
-        if self.flip:
-            horizontal, vertical = (torch.rand(2, generator=self.generator) < 0.5).tolist()
-            dims = [d for d, wanted in ((-1, horizontal), (-2, vertical)) if wanted]
-            if dims:
-                tensors = [t.flip(dims) for t in tensors]
-        return Pair(
-            *tensors,
             condition=self.codebook.condition_index(row["condition"]),
             skin_type=self.codebook.skin_type_index(row["skin_type"]),
         )
+        return random_flip(pair, self.generator) if self.flip else pair

@@ -122,6 +122,10 @@ class Codebook(BaseModel):
         channels[1 + self.condition_index(condition)] = roi
         return channels
 
+    def map_channels(self, encoding: str = "rgb") -> int:
+        """Channels of a map tensor: 3 for the RGB encoding, tone + one per condition for one-hot."""
+        return 3 if encoding == "rgb" else 1 + len(self.conditions)
+
     def save(self, path: str | os.PathLike[str]) -> None:
         write_json(path, self.model_dump(mode="json"))
 

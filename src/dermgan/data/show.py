@@ -18,6 +18,16 @@ LABEL_HEIGHT = 14
 BOX_COLOUR = (0, 255, 0)
 
 
+def one_per_label_first(labels: list, order: list[int], count: int) -> list[int]:
+    """Up to `count` indices in `order`, the first of each label before any second (rare ones show)."""
+    first: dict = {}
+    for index in order:
+        first.setdefault(labels[index], index)
+    chosen = list(first.values())
+    taken = set(chosen)
+    return (chosen + [index for index in order if index not in taken])[:count]
+
+
 def _triplet(root: Path, row: dict[str, str]) -> Image.Image:
     """image | map | image with its boxes drawn, each CELL px, with the labels underneath."""
     with Image.open(root / row["image"]) as opened:
@@ -46,15 +56,8 @@ def show_prepared(
     rows = read_prepared(root).rows
     if n < 1:
         raise UserError("--n must be at least 1")
-    rng = np.random.default_rng(seed)
-    order = [int(i) for i in rng.permutation(len(rows))]
-    first_per_condition = {}
-    for i in order:
-        first_per_condition.setdefault(rows[i]["condition"], i)
-    chosen = list(first_per_condition.values())
-    shown = set(chosen)
-    chosen += [i for i in order if i not in shown]
-    chosen = chosen[: min(n, len(rows))]
+    order = [int(i) for i in np.random.default_rng(seed).permutation(len(rows))]
+    chosen = one_per_label_first([row["condition"] for row in rows], order, n)
     panels = [_triplet(root, rows[i]) for i in chosen]
     columns = 2 if len(panels) > 4 else 1
     grid_rows = -(-len(panels) // columns)

@@ -1,0 +1,1 @@
+"""Training DermGAN: config, deterministic data stream, checkpoints, logging, distributed helpers, trainer."""

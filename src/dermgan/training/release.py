@@ -1,0 +1,138 @@
+"""The released generator: `generator.safetensors` + `generator.json` (config + codebook) + `MODEL_CARD.md`.
+
+Like a `save_pretrained` directory: everything inference needs, and nothing that can run code on load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+import torch
+from pydantic import BaseModel
+from safetensors.torch import load_file, save_file
+
+from dermgan.data.dataset import PreparedPairs
+from dermgan.data.semantic_map import Codebook
+from dermgan.errors import UserError
+from dermgan.files import atomic_path, write_json, write_text
+from dermgan.models import UNetGenerator
+from dermgan.training.config import Config
+
+WEIGHTS = "generator.safetensors"
+INFO = "generator.json"
+CARD = "MODEL_CARD.md"
+FORMAT = "dermgan-generator"
+
+
+class GeneratorInfo(BaseModel):
+    format: str = FORMAT
+    step: int
+    config: Config
+    codebook: Codebook
+    map_channels: int
+
+
+def build_generator(config: Config, map_channels: int) -> UNetGenerator:
+    model = config.model
+    return UNetGenerator(
+        map_channels,
+        3,
+        size=config.data.size,
+        ngf=model.ngf,
+        upsample=model.upsample,
+        norm=model.norm,
+        dropout=model.dropout,
+    )
+
+
+def save_generator(run_dir: str | os.PathLike[str], generator: torch.nn.Module, info: GeneratorInfo) -> Path:
+    run_dir = Path(run_dir)
+    weights = {name: tensor.detach().cpu().contiguous() for name, tensor in generator.state_dict().items()}
+    with atomic_path(run_dir / WEIGHTS) as temporary:
+        save_file(weights, str(temporary), metadata={"format": FORMAT})
+    write_json(run_dir / INFO, info.model_dump(mode="json"))
+    return run_dir / WEIGHTS
+
+
+def generator_sha256(path: str | os.PathLike[str]) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def load_generator(path: str | os.PathLike[str]) -> tuple[UNetGenerator, GeneratorInfo]:
+    """A run directory or its generator.safetensors -> (generator in eval mode, its info)."""
+    path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    try:
+        info = GeneratorInfo.model_validate(json.loads((folder / INFO).read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise UserError(f"{folder} has no {INFO}: give a finished run directory or its {WEIGHTS}") from None
+    except ValueError as error:
+        raise UserError(f"{folder / INFO} is not a dermgan generator description: {error}") from None
+    generator = build_generator(info.config, info.map_channels)
+    try:
+        generator.load_state_dict(load_file(str(folder / WEIGHTS)))
+    except (OSError, RuntimeError) as error:
+        raise UserError(f"{folder / WEIGHTS} does not hold this generator's weights: {error}") from None
+    return generator.eval(), info
+
+
+def _counts_table(pairs: PreparedPairs) -> str:
+    counts = Counter((row["condition"], row["skin_type"] or "unknown") for row in pairs.rows)
+    skin_types = sorted({t for _, t in counts})
+    lines = ["| condition | " + " | ".join(f"type {t}" for t in skin_types) + " | total |"]
+    lines.append("|---" * (len(skin_types) + 2) + "|")
+    for condition in pairs.codebook.conditions:
+        cells = [counts.get((condition, t), 0) for t in skin_types]
+        lines.append(f"| {condition} | " + " | ".join(map(str, cells)) + f" | {sum(cells)} |")
+    return "\n".join(lines)
+
+
+def write_model_card(
+    run_dir: str | os.PathLike[str], config: Config, pairs: PreparedPairs, step: int
+) -> Path:
+    """MODEL_CARD.md: what the generator learned from, how, and what it cannot be trusted with."""
+    licences = sorted({row.get("license", "") for row in pairs.rows} - {""}) or ["not recorded"]
+    datasets = sorted({row.get("dataset", "") for row in pairs.rows} - {""}) or ["not recorded"]
+    phantom = any("phantom" in d for d in datasets)
+    loss = config.loss
+    terms = [
+        f"GAN ({loss.gan_mode}) x {loss.lambda_gan}",
+        f"whole-image L1 x {loss.lambda_l1}",
+        f"ROI L1 x {loss.lambda_roi}",
+        f"feature matching (layers {loss.fm_layers}) x {loss.lambda_fm}",
+    ]
+    limits = [
+        f"Trained at {config.data.size} px for {step} steps; images are only as varied as the "
+        f"{len(pairs)} training crops.",
+        "Conditions and skin types with few crops above are learned poorly; check per-cell metrics "
+        "before using synthetic images of them.",
+        "Synthetic images are not clinical evidence and inherit the licence of the training data.",
+    ]
+    if phantom:
+        limits.insert(0, "**Trained on the synthetic phantom dataset: it has never seen a real skin photo.**")
+    model, train = config.model, config.train
+    header = f"""# Model card: DermGAN generator
+
+- Architecture: U-Net generator ({model.upsample}, ngf {model.ngf}, {model.norm} norm),
+  PatchGAN discriminator ({model.n_layers_d} layers, {model.num_scales_d} scale(s)).
+- Data: `{config.data.path}`, train split only: {len(pairs)} crops of {config.data.size} px.
+- Dataset(s): {", ".join(datasets)}. Licence(s): {", ".join(licences)}.
+- Losses: {"; ".join(terms)} (weight 0 = off).
+- Optimiser: Adam lr {train.lr}, betas ({train.beta1}, {train.beta2}), batch {train.batch_size},
+  linear decay from {train.decay_start:.0%} of {train.max_steps} steps.
+- Steps trained: {step}. Seed: {train.seed}. EMA decay: {train.ema_decay or "off"}.
+
+## Conditions and skin types seen (training crops)
+
+{_counts_table(pairs)}
+
+## Known limits
+
+"""
+    text = header + "".join(f"- {limit}\n" for limit in limits)
+    write_text(Path(run_dir) / CARD, text)
+    return Path(run_dir) / CARD

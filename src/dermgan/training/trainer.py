@@ -1,0 +1,295 @@
+"""`dermgan train`: builds the networks, streams the train split, steps, logs, checkpoints and releases.
+
+A run directory holds config.yaml, codebook.json, metrics.jsonl, tensorboard/, samples/,
+checkpoints/step-XXXXXXX.pt and, at the end, generator.safetensors + generator.json + MODEL_CARD.md.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from dermgan.data.dataset import PreparedPairs
+from dermgan.errors import UserError
+from dermgan.models import EMA, MultiScaleDiscriminator, PatchDiscriminator, init_weights
+from dermgan.training import distributed
+from dermgan.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from dermgan.training.config import Config, load_config, save_config
+from dermgan.training.metrics import RunLog
+from dermgan.training.release import GeneratorInfo, build_generator, save_generator, write_model_card
+from dermgan.training.samples import SampleGrid
+from dermgan.training.step import GanStep
+from dermgan.training.stream import SampleStream, StepBatches
+
+CONFIG_FILE = "config.yaml"
+
+
+class TrainingDiverged(UserError):
+    """A loss became NaN or infinite: the run stops before saving anything from that step."""
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    step: int
+    losses: dict[str, float]
+
+
+def build_discriminator(config: Config, map_channels: int) -> nn.Module:
+    model = config.model
+    arguments = dict(in_channels=map_channels + 3, ndf=model.ndf, n_layers=model.n_layers_d, norm=model.norm)
+    if model.num_scales_d > 1:
+        return MultiScaleDiscriminator(**arguments, num_scales=model.num_scales_d)
+    return PatchDiscriminator(**arguments)
+
+
+def lr_factor(step: int, config: Config) -> float:
+    """pix2pix's schedule: constant, then linear decay to zero from `decay_start` of the run."""
+    start = int(config.train.decay_start * config.train.max_steps)
+    if step < start:
+        return 1.0
+    return max(0.0, 1.0 - (step - start) / max(1, config.train.max_steps - start))
+
+
+def _train_pairs(config: Config) -> PreparedPairs:
+    return PreparedPairs(config.data.path, "train", size=config.data.size, encoding=config.data.encoding)
+
+
+def _grid_pairs(config: Config) -> PreparedPairs:
+    """Held-out crops for the sample grid: validation if the dataset has any, else train."""
+    try:
+        return PreparedPairs(config.data.path, "val", size=config.data.size, encoding=config.data.encoding)
+    except UserError:
+        return _train_pairs(config)
+
+
+class Trainer:
+    """One training run; the same object runs as a single process or as one rank under torchrun."""
+
+    def __init__(
+        self, config: Config, run_dir: str | os.PathLike[str], *, resume: bool, progress: bool = True
+    ):
+        self.config, self.run_dir, self.progress = config, Path(run_dir), progress
+        self.place = distributed.start()
+        train = config.train
+        if train.batch_size % self.place.world_size:
+            raise UserError(
+                f"train.batch_size {train.batch_size} must divide among {self.place.world_size} processes"
+            )
+        torch.manual_seed(train.seed)
+        self.pairs = _train_pairs(config)
+        map_channels = self.pairs.codebook.map_channels(config.data.encoding)
+        self.generator = build_generator(config, map_channels)
+        self.discriminator = build_discriminator(config, map_channels)
+        for network in (self.generator, self.discriminator):
+            init_weights(network)
+        if train.sync_bn and self.place.distributed:
+            self.generator = nn.SyncBatchNorm.convert_sync_batchnorm(self.generator)
+            self.discriminator = nn.SyncBatchNorm.convert_sync_batchnorm(self.discriminator)
+        memory_format = torch.channels_last if train.channels_last else torch.contiguous_format
+        for network in (self.generator, self.discriminator):
+            network.to(self.place.device, memory_format=memory_format)
+        self.memory_format = memory_format
+        betas = (train.beta1, train.beta2)
+        self.optimizer_g = torch.optim.Adam(self.generator.parameters(), lr=train.lr, betas=betas)
+        self.optimizer_d = torch.optim.Adam(self.discriminator.parameters(), lr=train.lr, betas=betas)
+        self.ema = EMA(self.generator, train.ema_decay) if train.ema_decay > 0 else None
+        self.step = self._restore() if resume else 0
+        self.map_channels = map_channels
+
+    def _state(self) -> dict:
+        state = {
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "optimizer_g": self.optimizer_g.state_dict(),
+            "optimizer_d": self.optimizer_d.state_dict(),
+            "rng_cpu": torch.get_rng_state(),
+        }
+        if torch.cuda.is_available():
+            state["rng_cuda"] = torch.cuda.get_rng_state(self.place.device)
+        if self.ema is not None:
+            state["ema"] = self.ema.state_dict()
+        return state
+
+    def _restore(self) -> int:
+        path = latest_checkpoint(self.run_dir)
+        if path is None:
+            raise UserError(f"{self.run_dir} has no checkpoint to resume from (checkpoints/step-*.pt)")
+        state = load_checkpoint(path)
+        try:
+            self.generator.load_state_dict(state["generator"])
+            self.discriminator.load_state_dict(state["discriminator"])
+            self.optimizer_g.load_state_dict(state["optimizer_g"])
+            self.optimizer_d.load_state_dict(state["optimizer_d"])
+            if self.ema is not None:
+                self.ema.load_state_dict(state["ema"])
+        except (KeyError, RuntimeError, ValueError) as error:
+            raise UserError(f"{path} does not match this run's networks or config: {error}") from None
+        torch.set_rng_state(state["rng_cpu"])
+        if "rng_cuda" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state(state["rng_cuda"], self.place.device)
+        return int(state["step"])
+
+    def _loader(self) -> DataLoader:
+        train = self.config.train
+        stream = SampleStream(self.pairs, train.seed, self.config.data.flip)
+        batches = StepBatches(
+            self.step, train.max_steps, train.batch_size, self.place.rank, self.place.world_size
+        )
+        return DataLoader(
+            stream,
+            batch_sampler=batches,
+            num_workers=train.num_workers,
+            pin_memory=self.place.device.type == "cuda",
+            persistent_workers=False,
+        )
+
+    def _gan_step(self) -> GanStep:
+        generator, discriminator = self.generator, self.discriminator
+        if self.place.distributed:
+            generator = DistributedDataParallel(generator)
+            discriminator = DistributedDataParallel(discriminator)
+        if self.config.train.compile:
+            generator, discriminator = torch.compile(generator), torch.compile(discriminator)
+        return GanStep(
+            generator=generator,
+            discriminator=discriminator,
+            bare_discriminator=self.discriminator,
+            optimizer_g=self.optimizer_g,
+            optimizer_d=self.optimizer_d,
+            loss=self.config.loss,
+            autocast_device=self.place.device.type,
+            bf16=self.config.train.precision == "bf16",
+        )
+
+    def _prepare_run_dir(self, resumed: bool) -> None:
+        if not self.place.is_main or resumed:
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        save_config(self.config, self.run_dir / CONFIG_FILE)
+        shutil.copyfile(Path(self.config.data.path) / "codebook.json", self.run_dir / "codebook.json")
+
+    def _check_finite(self, losses: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+        values = dict(zip(losses, torch.stack(list(losses.values())).tolist(), strict=True))
+        bad = {name: value for name, value in values.items() if not math.isfinite(value)}
+        if distributed.any_rank(bool(bad), self.place):
+            named = ", ".join(f"{name} = {value}" for name, value in bad.items()) or "on another rank"
+            raise TrainingDiverged(
+                f"training diverged at step {step}: {named}. Nothing from this step was saved; "
+                f"resume from the last checkpoint with a lower train.lr, or check the data."
+            )
+        return values
+
+    def _release(self) -> None:
+        generator = self.ema.module if self.ema is not None else self.generator
+        info = GeneratorInfo(
+            step=self.step, config=self.config, codebook=self.pairs.codebook, map_channels=self.map_channels
+        )
+        save_generator(self.run_dir, generator, info)
+        write_model_card(self.run_dir, self.config, self.pairs, self.step)
+
+    def fit(self) -> TrainResult:
+        """Trains from the current step to train.max_steps; returns the final step and losses."""
+        train, place = self.config.train, self.place
+        resumed = self.step > 0
+        self._prepare_run_dir(resumed)
+        log = RunLog(self.run_dir, enabled=place.is_main)
+        log.truncate_after(self.step)
+        grid = SampleGrid(_grid_pairs(self.config)) if place.is_main else None
+        gan_step = self._gan_step()
+        values: dict[str, float] = {}
+        window_start, window_steps = time.perf_counter(), 0
+        bar = tqdm(
+            total=train.max_steps,
+            initial=self.step,
+            desc="training",
+            unit="step",
+            disable=not (self.progress and place.is_main),
+        )
+        try:
+            for batch in self._loader():
+                for group in (*self.optimizer_g.param_groups, *self.optimizer_d.param_groups):
+                    group["lr"] = train.lr * lr_factor(self.step, self.config)
+                self.generator.train()
+                maps, images, roi = (
+                    t.to(place.device, non_blocking=True).contiguous(memory_format=self.memory_format)
+                    for t in (batch.map, batch.image, batch.roi_mask)
+                )
+                values = self._check_finite(gan_step(maps, images, roi), self.step + 1)
+                if self.ema is not None:
+                    self.ema.update(self.generator)
+                self.step += 1
+                window_steps += 1
+                bar.update()
+                if self.step % train.log_every == 0 or self.step == train.max_steps:
+                    elapsed = time.perf_counter() - window_start
+                    log.log(
+                        self.step,
+                        {
+                            **values,
+                            "lr": self.optimizer_g.param_groups[0]["lr"],
+                            "images_per_s": window_steps * train.batch_size / elapsed,
+                            "d_g_balance": values["loss_d"] / max(values["loss_g_gan"], 1e-8),
+                        },
+                    )
+                    bar.set_postfix(
+                        {k.removeprefix("loss_"): f"{values[k]:.3g}" for k in ("loss_d", "loss_g")}
+                    )
+                    window_start, window_steps = time.perf_counter(), 0
+                if grid is not None and (self.step % train.sample_every == 0 or self.step == train.max_steps):
+                    picture = grid.render(self.ema.module if self.ema else self.generator, place.device)
+                    grid.save(picture, self.run_dir / "samples" / f"step-{self.step:07d}.png")
+                    log.image("samples", picture, self.step)
+                if self.step % train.checkpoint_every == 0 or self.step == train.max_steps:
+                    if place.is_main:
+                        save_checkpoint(self.run_dir, self.step, self._state(), train.keep_checkpoints)
+                    distributed.barrier()
+            if place.is_main:
+                self._release()
+        finally:
+            bar.close()
+            log.close()
+        return TrainResult(self.run_dir, self.step, values)
+
+
+def train(
+    data: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    config: str | os.PathLike[str] | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    resume: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Starts a run (data + out [+ config]) or resumes one (resume = its run directory)."""
+    if resume is not None:
+        run_dir = Path(resume)
+        if not (run_dir / CONFIG_FILE).exists():
+            raise UserError(
+                f"{run_dir} is not a run directory (no {CONFIG_FILE}); start one with --data and --out"
+            )
+        resolved = load_config(run_dir / CONFIG_FILE, overrides)
+    else:
+        if data is None or out is None:
+            raise UserError("give --data PREPARED_DIR and --out RUN_DIR, or --resume RUN_DIR")
+        run_dir = Path(out)
+        if latest_checkpoint(run_dir) is not None:
+            raise UserError(
+                f"{run_dir} already holds a run; continue it with --resume {run_dir}, or pick a new --out"
+            )
+        resolved = load_config(config, overrides)
+        resolved.data.path = str(Path(data).resolve())
+    try:
+        return Trainer(resolved, run_dir, resume=resume is not None, progress=progress).fit()
+    finally:
+        distributed.stop()
