@@ -1,0 +1,116 @@
+"""DermGAN's generator: pix2pix's U-Net (`unet_256`), its depth following the image size.
+
+The paper's one change to the architecture is the decoder's upsampling: nearest-neighbour resize followed
+by a 3x3 conv (`resize_conv`) instead of a transposed conv, whose uneven kernel overlap paints checkerboard
+patterns (Odena et al., 2016). `transposed` restores pix2pix for the ablation.
+
+Layout per level i (0 = outermost), mirroring pix2pix's nested UnetSkipConnectionBlock:
+- encoder[i]: [LeakyReLU(0.2)] Conv(k4, s2, p1) [norm]; no activation on the first level, no norm on the
+  first and the innermost (so a 1x1 bottleneck works at batch 1);
+- decoder, innermost first: ReLU, upsample x2, then norm (+ dropout on the inner 8*ngf levels), or Tanh on
+  the outermost; every level but the innermost reads its encoder twin's output concatenated to the input.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+from torch import nn
+
+from dermgan.models.norm import NormKind, conv_bias, norm_layer
+
+UpsampleMode = Literal["resize_conv", "transposed"]
+
+MIN_SIZE = 32
+# pix2pix puts dropout only in the 8*ngf blocks between these outer levels and the innermost one.
+_OUTER_LEVELS_WITHOUT_DROPOUT = 4
+
+
+def unet_depth(size: int) -> int:
+    """Number of down levels that bring `size` to a 1x1 bottleneck: log2(size)."""
+    if size < MIN_SIZE or size & (size - 1):
+        raise ValueError(
+            f"generator size must be a power of two >= {MIN_SIZE} (32, 64, 128, 256, ...), not {size}"
+        )
+    return int(math.log2(size))
+
+
+def _upsample(in_channels: int, out_channels: int, mode: UpsampleMode, bias: bool) -> nn.Module:
+    if mode == "resize_conv":
+        return nn.Sequential(
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=1, padding=1, bias=bias),
+        )
+    if mode == "transposed":
+        return nn.ConvTranspose2d(in_channels, out_channels, kernel_size=4, stride=2, padding=1, bias=bias)
+    raise ValueError(f"upsample must be 'resize_conv' or 'transposed', not {mode!r}")
+
+
+class UNetGenerator(nn.Module):
+    """Semantic map (B x in_channels x size x size) -> image (B x out_channels x size x size) in [-1, 1]."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int = 3,
+        size: int = 256,
+        ngf: int = 64,
+        upsample: UpsampleMode = "resize_conv",
+        norm: NormKind = "batch",
+        dropout: float = 0.5,
+    ):
+        super().__init__()
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), not {dropout}")
+        self.depth = unet_depth(size)
+        bias = conv_bias(norm)
+        innermost = self.depth - 1
+        # Output channels of each encoder level: ngf, 2ngf, 4ngf, then 8ngf down to the bottleneck.
+        widths = [ngf * min(2**level, 8) for level in range(self.depth)]
+
+        encoder = [nn.Conv2d(in_channels, widths[0], kernel_size=4, stride=2, padding=1, bias=bias)]
+        for level in range(1, self.depth):
+            layers = [
+                nn.LeakyReLU(0.2),
+                nn.Conv2d(widths[level - 1], widths[level], kernel_size=4, stride=2, padding=1, bias=bias),
+            ]
+            if level != innermost:
+                layers.append(norm_layer(norm, widths[level]))
+            encoder.append(nn.Sequential(*layers))
+
+        decoder = []
+        for level in reversed(range(self.depth)):
+            reads = widths[level] if level == innermost else 2 * widths[level]
+            if level == 0:
+                layers = [nn.ReLU(), _upsample(reads, out_channels, upsample, bias=True), nn.Tanh()]
+            else:
+                layers = [
+                    nn.ReLU(),
+                    _upsample(reads, widths[level - 1], upsample, bias),
+                    norm_layer(norm, widths[level - 1]),
+                ]
+                if dropout > 0 and _OUTER_LEVELS_WITHOUT_DROPOUT <= level < innermost:
+                    layers.append(nn.Dropout(dropout))
+            decoder.append(nn.Sequential(*layers))
+
+        self.encoder = nn.ModuleList(encoder)
+        self.decoder = nn.ModuleList(decoder)
+
+    def forward(self, semantic_map: torch.Tensor) -> torch.Tensor:
+        multiple = 2**self.depth
+        if semantic_map.shape[-2] % multiple or semantic_map.shape[-1] % multiple:
+            raise ValueError(
+                f"generator input of {self.depth} levels needs height and width divisible by {multiple}, "
+                f"got {tuple(semantic_map.shape[-2:])}"
+            )
+        skips = []
+        features = semantic_map
+        for down in self.encoder:
+            features = down(features)
+            skips.append(features)
+        features = self.decoder[0](skips.pop())
+        for up, skip in zip(self.decoder[1:], reversed(skips), strict=True):
+            features = up(torch.cat([skip, features], dim=1))
+        return features
