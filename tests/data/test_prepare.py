@@ -199,3 +199,12 @@ def test_exif_rotated_photos_crop_in_the_displayed_orientation(tmp_path: Path):
     roi = pixels(tmp_path / "o" / row["mask"]) > 0
     lesion = pixels(tmp_path / "o" / row["image"]).mean(axis=-1) < 100
     assert lesion[roi].mean() > 0.8 and lesion[~roi].mean() < 0.05
+
+
+def test_windows_at_the_edge_of_large_photos_stay_inside_them(tmp_path: Path):
+    """The skin test runs on a rounded downscaled copy; windows planned there must still fit the photo."""
+    make_photo(tmp_path / "edge.png", width=445, height=559, lesion=(380, 260, 445, 344))
+    rows = [{"image": "edge.png", "condition": "nevus", "skin_type": "2", "boxes": "[[380,260,445,344]]"}]
+    manifest = write_manifest(tmp_path / "m.csv", rows)
+    prepare_dataset(manifest, tmp_path / "o", size=32, crops_per_group=4, workers=1, progress=False)
+    assert len(read_manifest(tmp_path / "o" / "manifest.csv").rows) == 4

@@ -88,6 +88,14 @@ def _skin_of(image: Image.Image) -> tuple[np.ndarray, float]:
     return skin_mask(to_lab(np.asarray(small))), scale
 
 
+def _inside(window: tuple[float, ...], width: int, height: int) -> tuple[float, ...]:
+    """Shifts a window planned on the rounded small copy back inside the full image (rounding drift)."""
+    left, top, right, bottom = window
+    dx = max(0.0, -left) + min(0.0, width - right)
+    dy = max(0.0, -top) + min(0.0, height - bottom)
+    return left + dx, top + dy, right + dx, bottom + dy
+
+
 def _write_crop(task: _PhotoTask, image: Image.Image, window, index: int) -> dict[str, str]:
     record, size, out = task.record, task.settings.size, task.out
     boxes = crop_boxes(record.boxes, window, size)
@@ -131,7 +139,7 @@ def crop_photo(task: _PhotoTask) -> tuple[list[dict[str, str]], int] | Problem:
     scaled_boxes = [tuple(v * scale for v in box) for box in record.boxes]
     windows, refused = plan_windows(skin, scaled_boxes, task.settings, rng)
     rows = [
-        _write_crop(task, image, tuple(v / scale for v in window), index)
+        _write_crop(task, image, _inside(tuple(v / scale for v in window), *image.size), index)
         for index, window in enumerate(windows)
     ]
     write_text(marker, json.dumps({"fingerprint": task.fingerprint, "rows": rows, "refused": refused}))
