@@ -9,6 +9,8 @@ import pytest
 from PIL import Image
 
 from dermgan.data.manifest import write_manifest
+from dermgan.data.phantom import make_phantom
+from dermgan.data.prepare import prepare_dataset
 
 SKIN_RGB = (205, 160, 130)
 LESION_RGB = (90, 50, 40)
@@ -56,3 +58,24 @@ def small_dataset(tmp_path: Path) -> Path:
             }
         )
     return write_manifest(tmp_path / "manifest.csv", rows)
+
+
+TINY = (
+    "data.size=32",
+    "model.ngf=8",
+    "model.ndf=8",
+    "train.batch_size=4",
+    "train.num_workers=0",
+    "train.log_every=1",
+    "train.sample_every=1000",
+)
+"""Overrides of demo-cpu.yaml for a network small enough to step many times a second."""
+
+
+@pytest.fixture(scope="session")
+def phantom_32(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 phantom photos prepared at 32 px, made once per session for the training tests."""
+    root = tmp_path_factory.mktemp("phantom")
+    make_phantom(root / "photos", n=300, seed=3, workers=2, progress=False)
+    prepare_dataset(root / "photos" / "manifest.csv", root / "prepared", size=32, workers=2, progress=False)
+    return root / "prepared"

@@ -90,14 +90,16 @@ def test_dropout_only_in_the_inner_8ngf_decoder_blocks(size, expected):
 
 
 @pytest.mark.parametrize("norm", ["batch", "instance"])
-def test_conv_biases_follow_the_pix2pix_rule(norm):
-    """Bias only with instance norm, except the last conv, which feeds Tanh and always has one."""
+def test_conv_biases_only_where_no_norm_cancels_them(norm):
+    """The last conv (feeding Tanh) has a bias; the outer and innermost encoder convs, which no norm
+    follows, have one with instance norm as in pix2pix; every conv a norm follows has none."""
     generator = UNetGenerator(MAP_CHANNELS, size=32, ngf=4, norm=norm)
     convs = [layer for layer in generator.modules() if isinstance(layer, nn.Conv2d)]
     with_bias = [conv.bias is not None for conv in convs]
-    assert with_bias[-1]
-    assert all(with_bias[:-1]) == (norm == "instance")
-    assert any(with_bias[:-1]) == (norm == "instance")
+    unnormalised = norm == "instance"
+    depth = generator.depth
+    assert with_bias[:depth] == [unnormalised, *[False] * (depth - 2), unnormalised]
+    assert with_bias[depth:] == [*[False] * (depth - 1), True]
 
 
 @pytest.mark.parametrize("size", [48, 16, 0, 100])

@@ -89,11 +89,12 @@ def _skin_of(image: Image.Image) -> tuple[np.ndarray, float]:
 
 
 def _inside(window: tuple[float, ...], width: int, height: int) -> tuple[float, ...]:
-    """Shifts a window planned on the rounded small copy back inside the full image (rounding drift)."""
-    left, top, right, bottom = window
-    dx = max(0.0, -left) + min(0.0, width - right)
-    dy = max(0.0, -top) + min(0.0, height - bottom)
-    return left + dx, top + dy, right + dx, bottom + dy
+    """Fits a window planned on the rounded small copy back inside the full photo (rounding drift)."""
+    left, top, right, _ = window
+    side = min(right - left, width, height)
+    left = min(max(0.0, left), width - side)
+    top = min(max(0.0, top), height - side)
+    return left, top, left + side, top + side
 
 
 def _write_crop(task: _PhotoTask, image: Image.Image, window, index: int) -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from dermgan.models.norm import NormKind, conv_bias, norm_layer
+from dermgan.models.norm import NormKind, norm_layer
 
 _KERNEL = 4
 
@@ -35,7 +35,6 @@ class PatchDiscriminator(nn.Module):
     def __init__(self, in_channels: int, ndf: int = 64, n_layers: int = 3, norm: NormKind = "batch"):
         super().__init__()
         strides = _strides(n_layers)
-        bias = conv_bias(norm)
         widths = [ndf * min(2**block, 8) for block in range(n_layers + 1)] + [1]
         blocks = [
             nn.Sequential(
@@ -47,7 +46,12 @@ class PatchDiscriminator(nn.Module):
             blocks.append(
                 nn.Sequential(
                     nn.Conv2d(
-                        widths[block - 1], widths[block], _KERNEL, stride=strides[block], padding=1, bias=bias
+                        widths[block - 1],
+                        widths[block],
+                        _KERNEL,
+                        stride=strides[block],
+                        padding=1,
+                        bias=False,
                     ),
                     norm_layer(norm, widths[block]),
                     nn.LeakyReLU(0.2),

@@ -74,7 +74,14 @@ class UNetGenerator(nn.Module):
         for level in range(1, self.depth):
             layers = [
                 nn.LeakyReLU(0.2),
-                nn.Conv2d(widths[level - 1], widths[level], kernel_size=4, stride=2, padding=1, bias=bias),
+                nn.Conv2d(
+                    widths[level - 1],
+                    widths[level],
+                    kernel_size=4,
+                    stride=2,
+                    padding=1,
+                    bias=level == innermost and bias,
+                ),
             ]
             if level != innermost:
                 layers.append(norm_layer(norm, widths[level]))
@@ -88,7 +95,7 @@ class UNetGenerator(nn.Module):
             else:
                 layers = [
                     nn.ReLU(),
-                    _upsample(reads, widths[level - 1], upsample, bias),
+                    _upsample(reads, widths[level - 1], upsample, bias=False),
                     norm_layer(norm, widths[level - 1]),
                 ]
                 if dropout > 0 and _OUTER_LEVELS_WITHOUT_DROPOUT <= level < innermost:

@@ -23,5 +23,10 @@ def norm_layer(kind: NormKind, channels: int) -> nn.Module:
 
 
 def conv_bias(kind: NormKind) -> bool:
-    """pix2pix gives convs a bias only with instance norm: batch norm's own shift makes one redundant."""
+    """pix2pix's bias rule for the U-Net's convs that no norm follows: a bias only with instance norm.
+
+    A conv that a norm follows never has one here (pix2pix gives it one with instance norm): the norm
+    subtracts each channel's mean, so the bias never matters, gets a gradient of pure rounding noise, and
+    Adam, which rescales gradients, turns that noise into a random walk of the bias.
+    """
     return _checked(kind) == "instance"

@@ -27,12 +27,44 @@ LOSS_TERMS = (
 )
 
 
+def _halves(activations):
+    """Splits every activation (nested per scale) of a joint real+fake batch into (fake, real)."""
+    if isinstance(activations, torch.Tensor):
+        return activations.chunk(2)
+    pairs = [_halves(item) for item in activations]
+    return [fake for fake, _ in pairs], [real for _, real in pairs]
+
+
+class PairJudge(nn.Module):
+    """The discriminator on (map, fake) and (map, real) pairs in one call: DDP needs one forward per backward.
+
+    `joint` sends both through as one batch, which is faster and learns the same only when the
+    discriminator has no batch statistics (instance norm); with batch norm the two go through apart, as
+    in pix2pix, so that each batch is normalised on its own.
+    """
+
+    def __init__(self, discriminator: nn.Module, joint: bool):
+        super().__init__()
+        self.discriminator, self.joint = discriminator, joint
+
+    def forward(self, maps: torch.Tensor, fake: torch.Tensor, real: torch.Tensor):
+        if self.joint:
+            return _halves(
+                self.discriminator(torch.cat([maps.repeat(2, 1, 1, 1), torch.cat([fake, real])], 1))
+            )
+        return self.discriminator(torch.cat([maps, fake], 1)), self.discriminator(torch.cat([maps, real], 1))
+
+
 @dataclass
 class GanStep:
-    """The networks as called (maybe DDP-wrapped or compiled), the bare discriminator, the optimisers."""
+    """The networks as called (maybe DDP-wrapped or compiled), the bare discriminator, the optimisers.
+
+    `judge` is a PairJudge (or its DDP wrapper) for the discriminator's update; the generator's update
+    goes through the bare discriminator, whose parameters it must not train nor synchronise.
+    """
 
     generator: nn.Module
-    discriminator: nn.Module
+    judge: nn.Module
     bare_discriminator: nn.Module
     optimizer_g: torch.optim.Optimizer
     optimizer_d: torch.optim.Optimizer
@@ -57,8 +89,7 @@ class GanStep:
         loss, zero = self.loss, images.new_zeros(())
         with self._autocast():
             fake = self.generator(maps)
-            d_fake = self.discriminator(torch.cat([maps, fake.detach()], dim=1))
-            d_real = self.discriminator(torch.cat([maps, images], dim=1))
+            d_fake, d_real = self.judge(maps, fake.detach(), images)
         loss_d_fake = gan_loss(self._logits(d_fake), real=False, mode=loss.gan_mode, for_discriminator=True)
         loss_d_real = gan_loss(self._logits(d_real), real=True, mode=loss.gan_mode, for_discriminator=True)
         loss_d = 0.5 * (loss_d_fake + loss_d_real)

@@ -28,7 +28,7 @@ from dermgan.training.config import Config, load_config, save_config
 from dermgan.training.metrics import RunLog
 from dermgan.training.release import GeneratorInfo, build_generator, save_generator, write_model_card
 from dermgan.training.samples import SampleGrid
-from dermgan.training.step import GanStep
+from dermgan.training.step import GanStep, PairJudge
 from dermgan.training.stream import SampleStream, StepBatches
 
 CONFIG_FILE = "config.yaml"
@@ -85,6 +85,11 @@ class Trainer:
         if train.batch_size % self.place.world_size:
             raise UserError(
                 f"train.batch_size {train.batch_size} must divide among {self.place.world_size} processes"
+            )
+        if train.sync_bn and self.place.distributed and self.place.device.type != "cuda":
+            raise UserError(
+                "train.sync_bn needs GPUs (PyTorch's SyncBatchNorm runs on CUDA only); on CPUs set "
+                "model.norm=instance, which has no batch statistics to synchronise"
             )
         torch.manual_seed(train.seed)
         self.pairs = _train_pairs(config)
@@ -155,15 +160,15 @@ class Trainer:
         )
 
     def _gan_step(self) -> GanStep:
-        generator, discriminator = self.generator, self.discriminator
+        generator = self.generator
+        judge: nn.Module = PairJudge(self.discriminator, joint=self.config.model.norm == "instance")
         if self.place.distributed:
-            generator = DistributedDataParallel(generator)
-            discriminator = DistributedDataParallel(discriminator)
+            generator, judge = DistributedDataParallel(generator), DistributedDataParallel(judge)
         if self.config.train.compile:
-            generator, discriminator = torch.compile(generator), torch.compile(discriminator)
+            generator, judge = torch.compile(generator), torch.compile(judge)
         return GanStep(
             generator=generator,
-            discriminator=discriminator,
+            judge=judge,
             bare_discriminator=self.discriminator,
             optimizer_g=self.optimizer_g,
             optimizer_d=self.optimizer_d,
