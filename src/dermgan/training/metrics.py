@@ -10,6 +10,13 @@ from typing import Any
 from torch.utils.tensorboard import SummaryWriter
 
 
+def _logged_step(line: str) -> float:
+    try:
+        return json.loads(line)["step"]
+    except (ValueError, KeyError, TypeError):
+        return float("inf")
+
+
 class RunLog:
     """Appends metrics as JSON lines and TensorBoard scalars; a resumed run appends to the same files."""
 
@@ -19,10 +26,11 @@ class RunLog:
         self.board = SummaryWriter(log_dir=str(Path(run_dir) / "tensorboard")) if enabled else None
 
     def truncate_after(self, step: int) -> None:
-        """Drops lines logged after `step` (a run killed past its last checkpoint redoes those steps)."""
+        """Drops lines logged after `step` (a run killed past its last checkpoint redoes those steps),
+        and a last line cut short by the kill."""
         if not self.enabled or not self.path.exists():
             return
-        kept = [line for line in self.path.read_text().splitlines() if json.loads(line)["step"] <= step]
+        kept = [line for line in self.path.read_text().splitlines() if _logged_step(line) <= step]
         self.path.write_text("".join(f"{line}\n" for line in kept))
 
     def log(self, step: int, values: dict[str, Any]) -> None:

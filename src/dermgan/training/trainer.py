@@ -157,6 +157,9 @@ class Trainer:
             num_workers=train.num_workers,
             pin_memory=self.place.device.type == "cuda",
             persistent_workers=False,
+            # Its own generator: drawing worker seeds from the global one would shift dropout's draws
+            # between a run and its resumption. The samples themselves are seeded by stream position.
+            generator=torch.Generator().manual_seed(train.seed),
         )
 
     def _gan_step(self) -> GanStep:
