@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import signal
@@ -12,15 +13,22 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import TINY
 
+from conftest import TINY
 from dermgan.errors import UserError
 from dermgan.training.checkpoint import latest_checkpoint, load_checkpoint
 from dermgan.training.trainer import train
 
 # Batch norm, and dropout (which the U-Net has from 64 px up): resuming must restore the RNG and every
 # running statistic too.
-RUN = (*TINY, "data.size=64", "train.max_steps=40", "train.checkpoint_every=4", "train.keep_checkpoints=2", "train.seed=7")
+RUN = (
+    *TINY,
+    "data.size=64",
+    "train.max_steps=40",
+    "train.checkpoint_every=4",
+    "train.keep_checkpoints=2",
+    "train.seed=7",
+)
 
 
 def _cli(*arguments: str) -> list[str]:
@@ -34,10 +42,8 @@ def _logged_steps(run: Path) -> list[int]:
         return []
     steps = []
     for line in path.read_text().splitlines():
-        try:
+        with contextlib.suppress(ValueError):  # a line being written right now
             steps.append(json.loads(line)["step"])
-        except ValueError:
-            pass  # a line being written right now
     return steps
 
 
@@ -70,7 +76,9 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(phantom_32: Path, tmp_p
     got = load_checkpoint(latest_checkpoint(killed))
     for network in ("generator", "discriminator"):
         for name, tensor in expected[network].items():
-            torch.testing.assert_close(got[network][name], tensor, msg=f"{network}.{name}, killed at {reached}")
+            torch.testing.assert_close(
+                got[network][name], tensor, msg=f"{network}.{name}, killed at {reached}"
+            )
     assert _logged_steps(killed) == list(range(1, 41))
 
 
