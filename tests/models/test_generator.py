@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from dermgan.models import EMA, UNetGenerator, init_weights
+from dermgan.models.resize_conv import ResizeConv2d
 
 MAP_CHANNELS = 5
 
@@ -59,9 +60,9 @@ def test_upsampling_layers_per_mode():
     resize = UNetGenerator(MAP_CHANNELS, size=64, ngf=4, upsample="resize_conv")
     transposed = UNetGenerator(MAP_CHANNELS, size=64, ngf=4, upsample="transposed")
     assert _count(resize, nn.ConvTranspose2d) == 0
-    assert _count(resize, nn.Upsample) == resize.depth
+    assert _count(resize, ResizeConv2d) == resize.depth
     assert _count(transposed, nn.ConvTranspose2d) == transposed.depth
-    assert _count(transposed, nn.Upsample) == 0
+    assert _count(transposed, ResizeConv2d) == 0
 
 
 def test_parameter_counts_differ_by_the_kernel_area_of_the_upsampling_convs():

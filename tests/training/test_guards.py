@@ -9,8 +9,8 @@ import torch
 
 from conftest import TINY
 from dermgan.errors import UserError
-from dermgan.training import trainer as trainer_module
 from dermgan.training.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
+from dermgan.training.step import GanStep
 from dermgan.training.trainer import TrainingDiverged, train
 
 RUN = (*TINY, "train.max_steps=6", "train.checkpoint_every=2")
@@ -19,7 +19,7 @@ RUN = (*TINY, "train.max_steps=6", "train.checkpoint_every=2")
 def test_a_nan_loss_stops_the_run_with_step_and_term_and_saves_nothing_of_it(
     phantom_32: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    real_step = trainer_module.GanStep.__call__
+    real_step = GanStep.__call__
     calls = []
 
     def diverge_at_step_3(self, *batch):
@@ -29,7 +29,7 @@ def test_a_nan_loss_stops_the_run_with_step_and_term_and_saves_nothing_of_it(
             values["loss_g_fm"] = torch.tensor(float("nan"))
         return values
 
-    monkeypatch.setattr(trainer_module.GanStep, "__call__", diverge_at_step_3)
+    monkeypatch.setattr(GanStep, "__call__", diverge_at_step_3)
     with pytest.raises(TrainingDiverged, match=r"step 3: loss_g_fm = nan"):
         train(phantom_32, tmp_path / "run", overrides=RUN, progress=False)
     assert [step for step, _ in list_checkpoints(tmp_path / "run")] == [2]

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from dermgan.models.norm import NormKind, conv_bias, norm_layer
+from dermgan.models.resize_conv import ResizeConv2d
 
 UpsampleMode = Literal["resize_conv", "transposed"]
 
@@ -39,10 +40,7 @@ def unet_depth(size: int) -> int:
 
 def _upsample(in_channels: int, out_channels: int, mode: UpsampleMode, bias: bool) -> nn.Module:
     if mode == "resize_conv":
-        return nn.Sequential(
-            nn.Upsample(scale_factor=2, mode="nearest"),
-            nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=1, padding=1, bias=bias),
-        )
+        return ResizeConv2d(in_channels, out_channels, bias=bias)
     if mode == "transposed":
         return nn.ConvTranspose2d(in_channels, out_channels, kernel_size=4, stride=2, padding=1, bias=bias)
     raise ValueError(f"upsample must be 'resize_conv' or 'transposed', not {mode!r}")

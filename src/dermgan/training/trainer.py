@@ -14,21 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch import nn
-from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from dermgan.data.dataset import PreparedPairs
 from dermgan.errors import UserError
-from dermgan.models import EMA, MultiScaleDiscriminator, PatchDiscriminator, init_weights
+from dermgan.models import EMA
 from dermgan.training import distributed
 from dermgan.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from dermgan.training.config import Config, load_config, save_config
 from dermgan.training.metrics import RunLog
-from dermgan.training.release import GeneratorInfo, build_generator, save_generator, write_model_card
+from dermgan.training.networks import Networks
+from dermgan.training.release import GeneratorInfo, save_generator, write_model_card
 from dermgan.training.samples import SampleGrid
-from dermgan.training.step import GanStep, PairJudge
 from dermgan.training.stream import SampleStream, StepBatches
 
 CONFIG_FILE = "config.yaml"
@@ -43,14 +41,6 @@ class TrainResult:
     run_dir: Path
     step: int
     losses: dict[str, float]
-
-
-def build_discriminator(config: Config, map_channels: int) -> nn.Module:
-    model = config.model
-    arguments = dict(in_channels=map_channels + 3, ndf=model.ndf, n_layers=model.n_layers_d, norm=model.norm)
-    if model.num_scales_d > 1:
-        return MultiScaleDiscriminator(**arguments, num_scales=model.num_scales_d)
-    return PatchDiscriminator(**arguments)
 
 
 def lr_factor(step: int, config: Config) -> float:
@@ -94,20 +84,11 @@ class Trainer:
         torch.manual_seed(train.seed)
         self.pairs = _train_pairs(config)
         map_channels = self.pairs.codebook.map_channels(config.data.encoding)
-        self.generator = build_generator(config, map_channels)
-        self.discriminator = build_discriminator(config, map_channels)
-        for network in (self.generator, self.discriminator):
-            init_weights(network)
-        if train.sync_bn and self.place.distributed:
-            self.generator = nn.SyncBatchNorm.convert_sync_batchnorm(self.generator)
-            self.discriminator = nn.SyncBatchNorm.convert_sync_batchnorm(self.discriminator)
-        memory_format = torch.channels_last if train.channels_last else torch.contiguous_format
-        for network in (self.generator, self.discriminator):
-            network.to(self.place.device, memory_format=memory_format)
-        self.memory_format = memory_format
-        betas = (train.beta1, train.beta2)
-        self.optimizer_g = torch.optim.Adam(self.generator.parameters(), lr=train.lr, betas=betas)
-        self.optimizer_d = torch.optim.Adam(self.discriminator.parameters(), lr=train.lr, betas=betas)
+        self.networks = Networks.build(
+            config, map_channels, self.place.device, sync_bn=train.sync_bn and self.place.distributed
+        )
+        self.generator, self.discriminator = self.networks.generator, self.networks.discriminator
+        self.optimizer_g, self.optimizer_d = self.networks.optimizer_g, self.networks.optimizer_d
         self.ema = EMA(self.generator, train.ema_decay) if train.ema_decay > 0 else None
         self.step = self._restore() if resume else 0
         self.map_channels = map_channels
@@ -162,24 +143,6 @@ class Trainer:
             generator=torch.Generator().manual_seed(train.seed),
         )
 
-    def _gan_step(self) -> GanStep:
-        generator = self.generator
-        judge: nn.Module = PairJudge(self.discriminator, joint=self.config.model.norm == "instance")
-        if self.place.distributed:
-            generator, judge = DistributedDataParallel(generator), DistributedDataParallel(judge)
-        if self.config.train.compile:
-            generator, judge = torch.compile(generator), torch.compile(judge)
-        return GanStep(
-            generator=generator,
-            judge=judge,
-            bare_discriminator=self.discriminator,
-            optimizer_g=self.optimizer_g,
-            optimizer_d=self.optimizer_d,
-            loss=self.config.loss,
-            autocast_device=self.place.device.type,
-            bf16=self.config.train.precision == "bf16",
-        )
-
     def _prepare_run_dir(self, resumed: bool) -> None:
         if not self.place.is_main or resumed:
             return
@@ -214,7 +177,7 @@ class Trainer:
         log = RunLog(self.run_dir, enabled=place.is_main)
         log.truncate_after(self.step)
         grid = SampleGrid(_grid_pairs(self.config)) if place.is_main else None
-        gan_step = self._gan_step()
+        gan_step = self.networks.gan_step(self.config, place.device, place.distributed)
         values: dict[str, float] = {}
         window_start, window_steps = time.perf_counter(), 0
         bar = tqdm(
@@ -229,8 +192,9 @@ class Trainer:
                 for group in (*self.optimizer_g.param_groups, *self.optimizer_d.param_groups):
                     group["lr"] = train.lr * lr_factor(self.step, self.config)
                 self.generator.train()
+                layout = self.networks.memory_format
                 maps, images, roi = (
-                    t.to(place.device, non_blocking=True).contiguous(memory_format=self.memory_format)
+                    t.to(place.device, non_blocking=True).contiguous(memory_format=layout)
                     for t in (batch.map, batch.image, batch.roi_mask)
                 )
                 values = self._check_finite(gan_step(maps, images, roi), self.step + 1)
