@@ -9,8 +9,9 @@ from torch import nn
 from dermgan.models.resize_conv import ResizeConv2d
 
 
-@pytest.mark.parametrize("shape", [(2, 5, 4, 4), (1, 3, 7, 5), (1, 8, 1, 1)])
+@pytest.mark.parametrize("shape", [(2, 5, 4, 4), (1, 3, 7, 5), (1, 8, 1, 1), (1, 3, 16, 16), (3, 2, 12, 10)])
 def test_equals_nearest_upsample_then_conv3x3_with_gradients(shape):
+    """Small inputs run as written, inputs of fold_from_pixels (256) and more through the folded kernel."""
     torch.manual_seed(0)
     folded = ResizeConv2d(shape[1], 6)
     reference = nn.Sequential(
