@@ -5,7 +5,7 @@ Everything is measured side by side in one run (the machine is noisy: compare ra
   feature matching) and for the pix2pix baseline (transposed conv, GAN + L1) at each size, all else equal;
 - achieved GFLOP/s of the DermGAN step (FLOPs counted by torch.utils.flop_counter) over the GFLOP/s of a
   large fp32 matmul;
-- the data loader's images/s at the largest size (default worker count) over the step's images/s;
+- the data loader's images/s at the largest size (the config's default worker count) over the step's images/s;
 - the DermGAN step with bf16 autocast, with channels_last and with torch.compile, each over the plain one.
 The last line is one JSON object.
 Usage: python benchmarks/train_step.py [--sizes 64,128,256] [--batch-size 1] [--repeats 3] [--no-compile]
@@ -27,7 +27,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from dermgan.data.dataset import PreparedPairs
 from dermgan.data.phantom import make_phantom
 from dermgan.data.prepare import prepare_dataset
-from dermgan.training.config import Config, load_config
+from dermgan.training.config import Config, TrainConfig, load_config
 from dermgan.training.networks import Networks
 from dermgan.training.stream import SampleStream, StepBatches
 
@@ -126,7 +126,8 @@ def main() -> None:
             matmul = matmul_gflops()
             achieved = flops["dermgan"] * speeds["dermgan"] / batch / 1e9
             print(
-                f"GFLOP per step: dermgan {flops['dermgan'] / 1e9:.1f}, pix2pix {flops['pix2pix'] / 1e9:.1f}; "
+                f"GFLOP per step: dermgan {flops['dermgan'] / 1e9:.1f}, "
+                f"pix2pix {flops['pix2pix'] / 1e9:.1f}; "
                 f"dermgan achieves {achieved:.1f} GFLOP/s, fp32 matmul {matmul:.1f} GFLOP/s "
                 f"(ratio {achieved / matmul:.2f})"
             )
@@ -149,7 +150,7 @@ def main() -> None:
                     print(f"{name:>13}: {speeds[name]:.2f} img/s, {speedup:.2f}x the fp32 step")
                     result[f"{name}_speedup"] = speedup
 
-    workers = config_for(largest, batch).train.num_workers
+    workers = TrainConfig().num_workers
     with tempfile.TemporaryDirectory() as folder:
         make_phantom(Path(folder) / "photos", n=48, seed=0, progress=False)
         prepare_dataset(

@@ -226,6 +226,8 @@ def train_command(
     if resume is not None and (data is not None or out is not None or config is not None):
         raise UserError("--resume RUN_DIR takes no --data, --out or --config (use --set to change a key)")
     result = train(data, out, config=config, overrides=set_ or [], resume=resume, progress=progress)
+    if not result.is_main:
+        return
     summary = ", ".join(f"{name} {value:.4g}" for name, value in result.losses.items())
     console.out.print(f"trained to step {result.step} in {result.run_dir}: {summary}", markup=False)
 

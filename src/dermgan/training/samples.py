@@ -10,6 +10,9 @@ from dermgan.data.dataset import PreparedPairs
 from dermgan.data.show import one_per_label_first
 from dermgan.files import save_png
 
+MIN_TILE = 128
+"""Small crops are enlarged (nearest-neighbour, pixels stay visible) to at least this side for viewing."""
+
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
     """Bx3xHxW in [-1, 1] -> BxHxWx3 uint8."""
@@ -45,7 +48,9 @@ class SampleGrid:
                 self.map_pictures, to_uint8(fake), to_uint8(self.images), strict=True
             )
         ]
-        return np.concatenate(rows, axis=0)
+        grid = np.concatenate(rows, axis=0)
+        zoom = max(1, MIN_TILE // self.images.shape[-1])
+        return grid.repeat(zoom, axis=0).repeat(zoom, axis=1)
 
     def save(self, grid: np.ndarray, path) -> None:
         save_png(Image.fromarray(grid), path)

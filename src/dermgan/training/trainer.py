@@ -41,6 +41,8 @@ class TrainResult:
     run_dir: Path
     step: int
     losses: dict[str, float]
+    is_main: bool = True
+    """False on every rank but 0 under torchrun: only one process reports."""
 
 
 def lr_factor(step: int, config: Config) -> float:
@@ -231,7 +233,7 @@ class Trainer:
         finally:
             bar.close()
             log.close()
-        return TrainResult(self.run_dir, self.step, values)
+        return TrainResult(self.run_dir, self.step, values, place.is_main)
 
 
 def train(
