@@ -16,12 +16,23 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-demo: install
-	$(BIN)/dermgan data phantom --out runs/demo/phantom --n 400 --seed 0
-	$(BIN)/dermgan data validate runs/demo/phantom/manifest.csv
-	$(BIN)/dermgan data prepare runs/demo/phantom/manifest.csv --out runs/demo/prepared --size 64 --seed 0
-	$(BIN)/dermgan data show runs/demo/prepared --n 16 --out runs/demo/prepared.png
-	@echo "Prepared phantom pairs in runs/demo/prepared; a picture of them in runs/demo/prepared.png"
+DEMO := runs/demo
+
+demo: install $(DEMO)/run/generator.safetensors
+	@echo "Phantom pairs in $(DEMO)/prepared (picture: $(DEMO)/prepared.png);" \
+	      "a trained DermGAN in $(DEMO)/run (samples: $(DEMO)/run/samples/)"
+
+$(DEMO)/phantom/manifest.csv:
+	$(BIN)/dermgan data phantom --out $(DEMO)/phantom --n 1000 --seed 0
+
+$(DEMO)/prepared/prepare.json: $(DEMO)/phantom/manifest.csv
+	$(BIN)/dermgan data validate $(DEMO)/phantom/manifest.csv
+	$(BIN)/dermgan data prepare $(DEMO)/phantom/manifest.csv --out $(DEMO)/prepared --size 64 --seed 0
+	$(BIN)/dermgan data show $(DEMO)/prepared --n 16 --out $(DEMO)/prepared.png
+
+$(DEMO)/run/generator.safetensors: $(DEMO)/prepared/prepare.json
+	if [ -d $(DEMO)/run/checkpoints ]; then $(BIN)/dermgan train --resume $(DEMO)/run; \
+	else $(BIN)/dermgan train --data $(DEMO)/prepared --out $(DEMO)/run --config configs/demo-cpu.yaml; fi
 
 test: install
 	$(BIN)/ruff check .
