@@ -79,3 +79,13 @@ def phantom_32(tmp_path_factory: pytest.TempPathFactory) -> Path:
     make_phantom(root / "photos", n=300, seed=3, workers=2, progress=False)
     prepare_dataset(root / "photos" / "manifest.csv", root / "prepared", size=32, workers=2, progress=False)
     return root / "prepared"
+
+
+@pytest.fixture(scope="session")
+def tiny_run(phantom_32: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run directory with a released 32 px generator trained for a few steps (not a good one)."""
+    from dermgan.training.trainer import train
+
+    run = tmp_path_factory.mktemp("tiny-run") / "run"
+    train(phantom_32, run, overrides=(*TINY, "train.max_steps=20", "model.ngf=16"), progress=False)
+    return run

@@ -40,6 +40,16 @@ def random_flip(pair: Pair, generator: torch.Generator | None = None) -> Pair:
     )
 
 
+def map_tensor(codebook: Codebook, semantic: np.ndarray, encoding: str = "rgb") -> torch.Tensor:
+    """The network input of an HxWx3 uint8 map: 3xHxW in [-1, 1] (RGB), or the one-hot channels."""
+    if encoding == "onehot":
+        skin_type, condition, roi = codebook.decode(semantic)
+        if condition is None:
+            roi, condition = np.zeros_like(roi), codebook.conditions[0]
+        return torch.from_numpy(codebook.encode_onehot(skin_type, condition, roi))
+    return torch.from_numpy(semantic).permute(2, 0, 1).float() / 127.5 - 1.0
+
+
 def _load(path: Path, size: int | None, resample: Image.Resampling) -> np.ndarray:
     with Image.open(path) as image:
         image.load()
@@ -77,19 +87,13 @@ class PreparedPairs(Dataset):
     def __len__(self) -> int:
         return len(self.rows)
 
-    def _map_tensor(self, semantic: np.ndarray, row: dict[str, str]) -> torch.Tensor:
-        if self.encoding == "onehot":
-            roi = semantic[..., 1:].any(axis=-1)
-            return torch.from_numpy(self.codebook.encode_onehot(row["skin_type"], row["condition"], roi))
-        return torch.from_numpy(semantic).permute(2, 0, 1).float() / 127.5 - 1.0
-
     def __getitem__(self, index: int) -> Pair:
         row = self.rows[index]
         image = _load(self.root / row["image"], self.size, Image.Resampling.BICUBIC)
         semantic = _load(self.root / row["map"], self.size, Image.Resampling.NEAREST)
         roi = _load(self.root / row["mask"], self.size, Image.Resampling.NEAREST)
         pair = Pair(
-            self._map_tensor(semantic, row),
+            map_tensor(self.codebook, semantic, self.encoding),
             torch.from_numpy(image).permute(2, 0, 1).float() / 127.5 - 1.0,
             torch.from_numpy(roi > 127).float().unsqueeze(0),
             condition=self.codebook.condition_index(row["condition"]),

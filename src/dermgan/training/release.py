@@ -34,6 +34,16 @@ class GeneratorInfo(BaseModel):
     config: Config
     codebook: Codebook
     map_channels: int
+    datasets: list[str] = []
+    licences: list[str] = []
+    """Of the training data: synthetic images inherit them."""
+
+
+def data_provenance(pairs: PreparedPairs) -> tuple[list[str], list[str]]:
+    """(datasets, licences) named in the training rows, sorted; empty when the manifest records none."""
+    datasets = sorted({row.get("dataset", "") for row in pairs.rows} - {""})
+    licences = sorted({row.get("license", "") for row in pairs.rows} - {""})
+    return datasets, licences
 
 
 def build_generator(config: Config, map_channels: int) -> UNetGenerator:
@@ -95,8 +105,8 @@ def write_model_card(
     run_dir: str | os.PathLike[str], config: Config, pairs: PreparedPairs, step: int
 ) -> Path:
     """MODEL_CARD.md: what the generator learned from, how, and what it cannot be trusted with."""
-    licences = sorted({row.get("license", "") for row in pairs.rows} - {""}) or ["not recorded"]
-    datasets = sorted({row.get("dataset", "") for row in pairs.rows} - {""}) or ["not recorded"]
+    datasets, licences = data_provenance(pairs)
+    datasets, licences = datasets or ["not recorded"], licences or ["not recorded"]
     phantom = any("phantom" in d for d in datasets)
     loss = config.loss
     terms = [

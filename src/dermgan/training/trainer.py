@@ -25,7 +25,7 @@ from dermgan.training.checkpoint import latest_checkpoint, load_checkpoint, save
 from dermgan.training.config import Config, load_config, save_config
 from dermgan.training.metrics import RunLog
 from dermgan.training.networks import Networks
-from dermgan.training.release import GeneratorInfo, save_generator, write_model_card
+from dermgan.training.release import GeneratorInfo, data_provenance, save_generator, write_model_card
 from dermgan.training.samples import SampleGrid
 from dermgan.training.stream import SampleStream, StepBatches
 
@@ -165,8 +165,14 @@ class Trainer:
 
     def _release(self) -> None:
         generator = self.ema.module if self.ema is not None else self.generator
+        datasets, licences = data_provenance(self.pairs)
         info = GeneratorInfo(
-            step=self.step, config=self.config, codebook=self.pairs.codebook, map_channels=self.map_channels
+            step=self.step,
+            config=self.config,
+            codebook=self.pairs.codebook,
+            map_channels=self.map_channels,
+            datasets=datasets,
+            licences=licences,
         )
         save_generator(self.run_dir, generator, info)
         write_model_card(self.run_dir, self.config, self.pairs, self.step)

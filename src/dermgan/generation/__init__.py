@@ -1,0 +1,1 @@
+"""Controllable generation: semantic maps (sampled or hand-made) -> synthetic images with provenance."""
