@@ -232,6 +232,75 @@ def train_command(
     console.out.print(f"trained to step {result.step} in {result.run_dir}: {summary}", markup=False)
 
 
+@app.command("generate")
+def generate_command(
+    model: Annotated[Path, typer.Option(help="A run directory or its generator.safetensors.")],
+    out: Annotated[Path, typer.Option(help="Folder for images/, maps/, manifest.csv, generate.json.")],
+    n: Annotated[
+        int | None, typer.Option("--n", help="Total, spread evenly over conditions x skin types.")
+    ] = None,
+    per_condition: Annotated[int | None, typer.Option(help="Images of each condition.")] = None,
+    fill_gaps: Annotated[
+        Path | None, typer.Option(help="A real manifest: bring every condition x skin type up to --target.")
+    ] = None,
+    target: Annotated[
+        int | None, typer.Option(help="Images every cell should have, with --fill-gaps.")
+    ] = None,
+    conditions: Annotated[str | None, typer.Option(help="Only these conditions (comma-separated).")] = None,
+    skin_types: Annotated[str | None, typer.Option(help="Only these Fitzpatrick types, e.g. 1,6.")] = None,
+    seed: Annotated[int, typer.Option(help="Same seed, same images.")] = 0,
+    batch_size: Annotated[int, typer.Option(help="Maps per forward pass (does not change the images).")] = 16,
+    data: Annotated[
+        Path | None, typer.Option(help="Prepared folder to sample maps from (default: the model's own).")
+    ] = None,
+    stochastic: Annotated[
+        bool, typer.Option(help="Keep dropout on, seeded per image, for pix2pix-style variety.")
+    ] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    json_output: JsonFlag = False,
+) -> None:
+    """Generate synthetic images with their maps and provenance; rerun to resume. Sharded under torchrun."""
+    from dermgan.generation.generate import generate, make_plan, plan_counts
+    from dermgan.generation.synthesize import Synthesizer
+    from dermgan.training import distributed
+
+    place = distributed.start()
+    try:
+        synthesizer = Synthesizer(model, place.device)
+        plan = make_plan(
+            synthesizer,
+            n=n,
+            per_condition=per_condition,
+            fill_gaps=fill_gaps,
+            target=target,
+            conditions=[c.strip() for c in conditions.split(",")] if conditions else None,
+            skin_types=skin_types,
+        )
+        if place.is_main:
+            console.out.print(console.counts_table("images to generate", plan_counts(plan)))
+        summary = generate(
+            model,
+            out,
+            plan,
+            seed=seed,
+            batch_size=batch_size,
+            data=data,
+            stochastic=stochastic,
+            progress=progress,
+            synthesizer=synthesizer,
+        )
+    finally:
+        distributed.stop()
+    if place.is_main:
+        console.out.print(
+            f"{summary.n_images} synthetic images in {out} ({summary.n_made_now} made now); "
+            f"manifest: {out / 'manifest.csv'}",
+            markup=False,
+        )
+        if json_output:
+            console.print_json_line(summary)
+
+
 def main() -> None:
     """Entry point: a UserError becomes one clear message and exit code 1, never a traceback."""
     try:

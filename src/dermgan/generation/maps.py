@@ -150,26 +150,28 @@ class MapSampler:
         row = pool[rng.integers(len(pool))]
         scale = self.image_size / self.prepared_size
         boxes = [tuple(v * scale for v in box) for box in parse_boxes(row["boxes"])]
-        if len(boxes) > 1:
-            keep = rng.integers(1, len(boxes) + 1)
-            boxes = [boxes[i] for i in sorted(rng.choice(len(boxes), size=keep, replace=False))]
-        moved = [self._shift(box, rng) for box in boxes]
         return MapSpec(
             condition=condition or row["condition"],
             skin_type=parse_skin_type(skin_type) if skin_type else row["skin_type"],
-            boxes=moved,
+            boxes=subset_and_shift(boxes, self.image_size, rng),
             size=self.image_size,
             source_image=row.get("source_image", ""),
             source_case=row["case_id"],
         )
 
-    def _shift(self, box: Box, rng: np.random.Generator) -> Box:
-        """Moves a box by a uniform random shift that keeps it inside the image."""
-        x0, y0, x1, y1 = box
-        side = self.image_size
-        dx = rng.uniform(-x0, side - x1) if x1 - x0 < side else -x0
-        dy = rng.uniform(-y0, side - y1) if y1 - y0 < side else -y0
-        return (x0 + dx, y0 + dy, x1 + dx, y1 + dy)
+
+def subset_and_shift(boxes: list[Box], image_size: int, rng: np.random.Generator) -> list[Box]:
+    """A random non-empty subset of the boxes (all of a single one), each moved by a uniform random shift
+    that keeps it inside the image."""
+    if len(boxes) > 1:
+        keep = rng.integers(1, len(boxes) + 1)
+        boxes = [boxes[i] for i in sorted(rng.choice(len(boxes), size=keep, replace=False))]
+    moved = []
+    for x0, y0, x1, y1 in boxes:
+        dx = rng.uniform(-x0, image_size - x1) if x1 - x0 < image_size else -x0
+        dy = rng.uniform(-y0, image_size - y1) if y1 - y0 < image_size else -y0
+        moved.append((x0 + dx, y0 + dy, x1 + dx, y1 + dy))
+    return moved
 
 
 def _crop_size(path: Path) -> int:
