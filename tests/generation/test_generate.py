@@ -7,11 +7,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from conftest import TINY
 from dermgan.cli import main
 from dermgan.data.importers import import_dataset
 from dermgan.data.manifest import read_manifest, write_manifest
+from dermgan.data.show import show_prepared
 from dermgan.data.validate import validate_manifest
 from dermgan.errors import UserError
 from dermgan.generation.generate import generate, make_plan
@@ -88,6 +90,8 @@ def test_output_imports_and_validates_as_a_dataset_with_provenance(
     imported = import_dataset("manifest", tmp_path / "syn" / "manifest.csv", tmp_path / "imported")
     assert imported.n_images == 10 and imported.n_missing_files == 0
     assert json.loads((tmp_path / "syn" / "generate.json").read_text())["n_images"] == 10
+    with Image.open(show_prepared(tmp_path / "syn", tmp_path / "sheet.png", n=4)) as sheet:
+        assert sheet.size[0] > 3 * 32
 
 
 def test_same_seed_same_images_whatever_the_batch_size(synthesizer, tiny_run: Path, tmp_path: Path):

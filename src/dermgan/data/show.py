@@ -1,4 +1,4 @@
-"""`data show`: a contact sheet of prepared crops (image | map | boxes overlay) for people to look at."""
+"""`data show`: a contact sheet of prepared crops or generated images (image | map | boxes) for people."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from dermgan.data.manifest import parse_boxes
+from dermgan.data.manifest import parse_boxes, read_manifest
 from dermgan.data.prepare import read_prepared
 from dermgan.errors import UserError
 from dermgan.files import save_png
@@ -32,7 +32,7 @@ def _triplet(root: Path, row: dict[str, str]) -> Image.Image:
     """image | map | image with its boxes drawn, each CELL px, with the labels underneath."""
     with Image.open(root / row["image"]) as opened:
         image = opened.convert("RGB")
-    with Image.open(root / row["map"]) as opened:
+    with Image.open(root / (row.get("map") or row["map_path"])) as opened:
         semantic = opened.convert("RGB")
     scale = CELL / image.width
     panel = Image.new("RGB", (3 * CELL, CELL + LABEL_HEIGHT), (255, 255, 255))
@@ -51,9 +51,15 @@ def _triplet(root: Path, row: dict[str, str]) -> Image.Image:
 def show_prepared(
     prepared_dir: str | os.PathLike[str], out: str | os.PathLike[str], n: int = 16, seed: int = 0
 ) -> Path:
-    """Writes a grid of n random crops (one per condition first, so rare ones show) to `out`."""
+    """Writes a grid of n random crops (one per condition first, so rare ones show) to `out`.
+
+    `prepared_dir` is a `data prepare` folder or a `generate` folder (whose maps are in `map_path`).
+    """
     root = Path(prepared_dir)
-    rows = read_prepared(root).rows
+    table = read_manifest(root / "manifest.csv")
+    if "map_path" not in table.columns:
+        table = read_prepared(root)
+    rows = table.rows
     if n < 1:
         raise UserError("--n must be at least 1")
     order = [int(i) for i in np.random.default_rng(seed).permutation(len(rows))]
