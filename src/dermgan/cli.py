@@ -11,15 +11,13 @@ from rich.text import Text
 
 from dermgan import console
 from dermgan.errors import UserError
+from dermgan.evaluation.commands import eval_app
+from dermgan.options import JsonFlag, Workers
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 data_app = typer.Typer(no_args_is_help=True, help="Datasets: phantom, import, validate, prepare, show.")
 app.add_typer(data_app, name="data")
-
-JsonFlag = Annotated[
-    bool, typer.Option("--json", help="Also print the result as one JSON object on the last line.")
-]
-Workers = Annotated[int | None, typer.Option(help="Worker processes (default: one per core, at most 8).")]
+app.add_typer(eval_app, name="eval")
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -197,11 +195,13 @@ def data_prepare(
 
 @data_app.command("show")
 def data_show(
-    prepared: Annotated[Path, typer.Argument(help="A folder written by `dermgan data prepare`.")],
+    prepared: Annotated[
+        Path, typer.Argument(help="A folder written by `dermgan data prepare` or `dermgan generate`.")
+    ],
     out: Annotated[Path, typer.Option(help="PNG file to write.")],
     n: Annotated[int, typer.Option(help="Number of crops to show.")] = 16,
 ) -> None:
-    """Draw a grid of prepared crops: image | semantic map | boxes overlay."""
+    """Draw a grid of prepared crops or generated images: image | semantic map | boxes overlay."""
     from dermgan.data.show import show_prepared
 
     console.out.print(f"wrote {show_prepared(prepared, out, n=n)}")
@@ -299,6 +299,84 @@ def generate_command(
         )
         if json_output:
             console.print_json_line(summary)
+
+
+sweep_app = typer.Typer(no_args_is_help=True, help="A map swept over skin type or box size (Fig. 5, 6).")
+app.add_typer(sweep_app, name="sweep")
+figure_app = typer.Typer(no_args_is_help=True, help="Figures of a generator against its data (paper Fig. 4).")
+app.add_typer(figure_app, name="figure")
+ModelOption = Annotated[Path, typer.Option(help="A run directory or its generator.safetensors.")]
+FigureOut = Annotated[Path, typer.Option(help="PNG file to write.")]
+
+
+@sweep_app.command("tone")
+def sweep_tone(
+    model: ModelOption,
+    map_: Annotated[
+        list[str],
+        typer.Option(
+            "--map",
+            help='A map PNG, a JSON file or inline JSON such as \'{"condition": "melanoma", "skin_type": 3, '
+            '"center": [32, 32], "size": 20}\'; repeat for more rows.',
+        ),
+    ],
+    out: FigureOut,
+) -> None:
+    """Render each map on Fitzpatrick types I to VI: one row per map, one column per type."""
+    from dermgan.generation.figures import tone_sweep
+
+    console.out.print(f"wrote {tone_sweep(model, map_, out)}", markup=False)
+
+
+@sweep_app.command("size")
+def sweep_size(
+    model: ModelOption,
+    condition: Annotated[str, typer.Option(help="A condition of the model's codebook.")],
+    skin_type: Annotated[int, typer.Option(help="Fitzpatrick type 1-6.")],
+    out: FigureOut,
+    steps: Annotated[int, typer.Option(help="Box sizes, from 1/8 to 7/8 of the image side.")] = 6,
+) -> None:
+    """Render one centred box of a condition grown step by step: one row, one column per size."""
+    from dermgan.generation.figures import size_sweep
+
+    console.out.print(f"wrote {size_sweep(model, condition, skin_type, out, steps=steps)}", markup=False)
+
+
+@figure_app.command("real-vs-generated")
+def figure_real_vs_generated(
+    model: ModelOption,
+    data: Annotated[Path, typer.Option(help="A folder written by `dermgan data prepare`.")],
+    out: FigureOut,
+    per_condition: Annotated[int, typer.Option(help="Crops shown per condition.")] = 4,
+    split: Annotated[str, typer.Option(help="Split of the crops (test where a condition has none).")] = "val",
+    seed: Annotated[int, typer.Option(help="Seed for choosing the crops.")] = 0,
+) -> None:
+    """Per condition, images generated from held-out crops' maps over those real crops."""
+    from dermgan.generation.figures import real_vs_generated
+
+    path = real_vs_generated(model, data, out, per_condition=per_condition, split=split, seed=seed)
+    console.out.print(f"wrote {path}", markup=False)
+
+
+@app.command("export")
+def export_command(
+    model: ModelOption,
+    format: Annotated[str, typer.Option(help="onnx or torchscript.")],
+    out: Annotated[Path, typer.Option(help="File to write; export.json is written beside it.")],
+    batch_size: Annotated[
+        int, typer.Option(help="Batch to check the export at (and one more); the batch axis stays dynamic.")
+    ] = 1,
+) -> None:
+    """Export the deterministic generator to ONNX or TorchScript, checked against PyTorch on real maps."""
+    from dermgan.generation.export import export_generator
+
+    report = export_generator(model, format, out, batch_size=batch_size)
+    batches = ", ".join(map(str, report.batch_sizes_checked))
+    console.out.print(
+        f"wrote {out} ({report.format}, map {report.input_shape}, any batch size): max |difference| "
+        f"from PyTorch {report.max_abs_diff:.1e} at batch {batches}; report in export.json",
+        markup=False,
+    )
 
 
 def main() -> None:

@@ -212,4 +212,3 @@ def plan_counts(plan: Plan) -> dict[str, dict[str, int]]:
     for (condition, skin_type), count in plan.items():
         table.setdefault(condition, {})[skin_type] = count
     return table
-
