@@ -237,7 +237,13 @@ def generate_command(
     model: Annotated[Path, typer.Option(help="A run directory or its generator.safetensors.")],
     out: Annotated[Path, typer.Option(help="Folder for images/, maps/, manifest.csv, generate.json.")],
     n: Annotated[
-        int | None, typer.Option("--n", help="Total, spread evenly over conditions x skin types.")
+        int | None,
+        typer.Option(
+            "--n",
+            "--count",
+            help="Total, spread evenly over conditions x skin types (--count under torchrun, whose parser "
+            "claims --n).",
+        ),
     ] = None,
     per_condition: Annotated[int | None, typer.Option(help="Images of each condition.")] = None,
     fill_gaps: Annotated[

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -196,3 +199,40 @@ def test_fill_gaps_prints_the_plan_then_generates_it(monkeypatch, capsys, tiny_r
         ("melanoma", "1", 4),
         ("melanoma", "2", 1),
     }
+
+
+def test_two_ranks_under_torchrun_make_the_same_images_as_one_process(
+    synthesizer, tiny_run: Path, tmp_path: Path
+):
+    plan = make_plan(synthesizer, n=7)
+    generate(tiny_run, tmp_path / "one", plan, seed=9, progress=False, synthesizer=synthesizer)
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "dermgan",
+        "generate",
+        "--model",
+        str(tiny_run),
+        "--out",
+        str(tmp_path / "two"),
+        "--count",
+        "7",
+        "--seed",
+        "9",
+        "--no-progress",
+        "--json",
+    ]
+    finished = subprocess.run(
+        command, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert _bytes(tmp_path / "two") == _bytes(tmp_path / "one")
+    assert (tmp_path / "two" / "manifest.csv").read_bytes() == (
+        tmp_path / "one" / "manifest.csv"
+    ).read_bytes()
+    assert finished.stdout.count("synthetic images in") == 1
+    assert json.loads(finished.stdout.strip().splitlines()[-1])["n_made_now"] == 7, "each image made once"

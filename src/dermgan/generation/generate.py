@@ -193,7 +193,7 @@ def generate(
     summary = GenerateSummary(
         out=str(out),
         n_images=len(cells),
-        n_made_now=len(mine),
+        n_made_now=distributed.sum_over_ranks(len(mine), place),
         plan=[PlannedCell(condition=c, skin_type=t, count=k) for (c, t), k in plan.items() if k],
         generator_sha256=synthesizer.sha256,
         seed=seed,

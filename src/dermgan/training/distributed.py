@@ -58,3 +58,12 @@ def any_rank(flag: bool, placement: Placement) -> bool:
     value = torch.tensor([int(flag)], device=placement.device)
     dist.all_reduce(value, op=dist.ReduceOp.MAX)
     return bool(value.item())
+
+
+def sum_over_ranks(value: int, placement: Placement) -> int:
+    """The total of an integer over every rank (e.g. images made by each)."""
+    if not placement.distributed:
+        return value
+    total = torch.tensor([value], device=placement.device)
+    dist.all_reduce(total, op=dist.ReduceOp.SUM)
+    return int(total.item())
