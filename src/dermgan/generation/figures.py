@@ -21,11 +21,10 @@ from PIL import Image
 
 from dermgan.conditions import FITZPATRICK_TYPES, ROMAN
 from dermgan.data.dataset import PreparedPairs
-from dermgan.data.manifest import parse_boxes
 from dermgan.data.splits import read_splits, splits_path
 from dermgan.errors import UserError
 from dermgan.files import save_png
-from dermgan.generation.maps import MapSpec, load_maps
+from dermgan.generation.maps import MapSpec, crop_spec, load_maps
 from dermgan.generation.synthesize import Synthesizer
 from dermgan.training.samples import to_uint8
 
@@ -146,20 +145,6 @@ def size_sweep(
     return draw_rows([row], len(specs), out, [f"{side} px" for side in sides])
 
 
-def crop_spec(pairs: PreparedPairs, row: dict[str, str], image_size: int) -> MapSpec:
-    """The map a prepared crop was drawn with, its boxes scaled to the generator's size."""
-    with Image.open(pairs.root / row["map"]) as semantic:
-        scale = image_size / semantic.width
-    return MapSpec(
-        condition=row["condition"],
-        skin_type=row["skin_type"],
-        boxes=[tuple(value * scale for value in box) for box in parse_boxes(row["boxes"])],
-        size=image_size,
-        source_image=row.get("source_image", ""),
-        source_case=row["case_id"],
-    )
-
-
 def comparison_rows(
     synthesizer: Synthesizer,
     data: str | os.PathLike[str],
@@ -192,7 +177,8 @@ def comparison_rows(
             continue
         count = min(per_condition, len(held_out[used]))
         chosen = sorted(rng.choice(held_out[used], size=count, replace=False))
-        generated = synthesizer.render([crop_spec(pairs, pairs.rows[i], synthesizer.size) for i in chosen])
+        specs = [crop_spec(pairs.root, pairs.rows[i], synthesizer.size) for i in chosen]
+        generated = synthesizer.render(specs)
         real = to_uint8(torch.stack([pairs[i].image for i in chosen]))
         rows += [
             FigureRow(f"{condition}\ngenerated", list(generated)),

@@ -18,11 +18,12 @@ from PIL import Image
 from pydantic import BaseModel
 from tqdm import tqdm
 
+from dermgan.data.dataset import PreparedPairs
 from dermgan.data.manifest import format_boxes, read_manifest, write_manifest
 from dermgan.data.splits import stable_seed
 from dermgan.errors import UserError
 from dermgan.files import save_png, write_json, write_text
-from dermgan.generation.maps import MapSampler, MapSpec
+from dermgan.generation.maps import MapSampler, MapSpec, crop_spec
 from dermgan.generation.plan import (
     Plan,
     even_plan,
@@ -127,6 +128,51 @@ def _check_fingerprint(out: Path, fingerprint: dict) -> None:
         )
 
 
+def synthesize_specs(
+    specs: list[MapSpec],
+    out: Path,
+    synthesizer: Synthesizer,
+    fingerprint: dict,
+    *,
+    seed: int = 0,
+    batch_size: int = 16,
+    stochastic: bool = False,
+    progress: bool = True,
+) -> int:
+    """Writes image i of `specs` to OUT/images and its map to OUT/maps, skipping those already there, then
+    OUT/manifest.csv; returns how many images were made now (over all ranks)."""
+    if batch_size < 1:
+        raise UserError(f"--batch-size must be at least 1, not {batch_size}")
+    place = distributed.start()
+    if place.is_main:
+        _check_fingerprint(out, fingerprint)
+        write_text(out / FINGERPRINT, json.dumps(fingerprint))
+    distributed.barrier()
+    mine = [
+        i
+        for i in range(place.rank, len(specs), place.world_size)
+        if not (out / f"images/{i:06d}.png").exists()
+    ]
+    with tqdm(
+        total=len(mine), desc="generating", unit="image", disable=not (progress and place.is_main)
+    ) as bar:
+        for start in range(0, len(mine), batch_size):
+            batch = mine[start : start + batch_size]
+            seeds = [stable_seed(seed, "image", i) % 2**63 for i in batch]
+            images = synthesizer.render([specs[i] for i in batch], seeds, stochastic=stochastic)
+            for index, image in zip(batch, images, strict=True):
+                save_png(
+                    Image.fromarray(specs[index].draw(synthesizer.codebook)), out / f"maps/{index:06d}.png"
+                )
+                save_png(Image.fromarray(image), out / f"images/{index:06d}.png")
+            bar.update(len(batch))
+    distributed.barrier()
+    if place.is_main:
+        rows = [_row(index, spec, synthesizer, seed, stochastic) for index, spec in enumerate(specs)]
+        write_manifest(out / "manifest.csv", rows)
+    return distributed.sum_over_ranks(len(mine), place)
+
+
 def generate(
     model: str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -144,8 +190,6 @@ def generate(
     Maps are sampled from the validation split of `data` (default: the prepared data the model was
     trained on).
     """
-    if batch_size < 1:
-        raise UserError(f"--batch-size must be at least 1, not {batch_size}")
     place = distributed.start()
     synthesizer = synthesizer or Synthesizer(model, place.device)
     data = Path(data or synthesizer.info.config.data.path)
@@ -153,7 +197,10 @@ def generate(
         raise UserError(f"{data} is not a prepared folder to sample maps from; give one with --data")
     sampler = MapSampler(data, synthesizer.size)
     out = Path(out)
-    cells = requests(plan)
+    specs = [
+        sampler.sample(np.random.default_rng(stable_seed(seed, "map", index)), condition, skin_type)
+        for index, (condition, skin_type) in enumerate(requests(plan))
+    ]
     fingerprint = {
         "generator_sha256": synthesizer.sha256,
         "plan": [[c, t, k] for (c, t), k in plan.items()],
@@ -161,49 +208,49 @@ def generate(
         "stochastic": stochastic,
         "data": str(data.resolve()),
     }
-    if place.is_main:
-        _check_fingerprint(out, fingerprint)
-        write_text(out / FINGERPRINT, json.dumps(fingerprint))
-    distributed.barrier()
-
-    specs = [
-        sampler.sample(np.random.default_rng(stable_seed(seed, "map", index)), condition, skin_type)
-        for index, (condition, skin_type) in enumerate(cells)
-    ]
-    mine = [
-        i
-        for i in range(place.rank, len(cells), place.world_size)
-        if not (out / f"images/{i:06d}.png").exists()
-    ]
-    with tqdm(
-        total=len(mine), desc="generating", unit="image", disable=not (progress and place.is_main)
-    ) as bar:
-        for start in range(0, len(mine), batch_size):
-            batch = mine[start : start + batch_size]
-            seeds = [stable_seed(seed, "image", i) % 2**63 for i in batch]
-            images = synthesizer.render([specs[i] for i in batch], seeds, stochastic=stochastic)
-            for index, image in zip(batch, images, strict=True):
-                save_png(
-                    Image.fromarray(specs[index].draw(synthesizer.codebook)), out / f"maps/{index:06d}.png"
-                )
-                save_png(Image.fromarray(image), out / f"images/{index:06d}.png")
-            bar.update(len(batch))
-    distributed.barrier()
-
+    made = synthesize_specs(
+        specs,
+        out,
+        synthesizer,
+        fingerprint,
+        seed=seed,
+        batch_size=batch_size,
+        stochastic=stochastic,
+        progress=progress,
+    )
     summary = GenerateSummary(
         out=str(out),
-        n_images=len(cells),
-        n_made_now=distributed.sum_over_ranks(len(mine), place),
+        n_images=len(specs),
+        n_made_now=made,
         plan=[PlannedCell(condition=c, skin_type=t, count=k) for (c, t), k in plan.items() if k],
         generator_sha256=synthesizer.sha256,
         seed=seed,
         stochastic=stochastic,
     )
     if place.is_main:
-        rows = [_row(index, spec, synthesizer, seed, stochastic) for index, spec in enumerate(specs)]
-        write_manifest(out / "manifest.csv", rows)
         write_json(out / "generate.json", summary.model_dump(mode="json"))
     return summary
+
+
+def render_crops(
+    model: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    split: str = "test",
+    batch_size: int = 16,
+    progress: bool = True,
+) -> int:
+    """The generator's image for each crop of one split, from the crop's own map (no shift): a synthetic
+    twin of a held-out set, paired image by image with the real one. Returns the number of images."""
+    place = distributed.start()
+    synthesizer = Synthesizer(model, place.device)
+    pairs = PreparedPairs(data, split)
+    specs = [crop_spec(pairs.root, row, synthesizer.size) for row in pairs.rows]
+    fingerprint = {"generator_sha256": synthesizer.sha256, "crops_of": str(Path(data).resolve())}
+    fingerprint["split"] = split
+    synthesize_specs(specs, Path(out), synthesizer, fingerprint, batch_size=batch_size, progress=progress)
+    return len(specs)
 
 
 def plan_counts(plan: Plan) -> dict[str, dict[str, int]]:

@@ -160,6 +160,19 @@ class MapSampler:
         )
 
 
+def crop_spec(prepared_dir: str | os.PathLike[str], row: dict[str, str], image_size: int) -> MapSpec:
+    """The map a prepared crop was drawn with, as it was (no shift), its boxes scaled to `image_size`."""
+    scale = image_size / _crop_size(Path(prepared_dir) / row["map"])
+    return MapSpec(
+        condition=row["condition"],
+        skin_type=row["skin_type"],
+        boxes=[tuple(value * scale for value in box) for box in parse_boxes(row["boxes"])],
+        size=image_size,
+        source_image=row.get("source_image", ""),
+        source_case=row["case_id"],
+    )
+
+
 def subset_and_shift(boxes: list[Box], image_size: int, rng: np.random.Generator) -> list[Box]:
     """A random non-empty subset of the boxes (all of a single one), each moved by a uniform random shift
     that keeps it inside the image."""
