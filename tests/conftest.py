@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from dermgan.cli import main
 from dermgan.data.manifest import write_manifest
 from dermgan.data.phantom import make_phantom
 from dermgan.data.prepare import prepare_dataset
@@ -35,6 +37,15 @@ def make_photo(
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(pixels).save(path)
     return path
+
+
+def run_cli(monkeypatch: pytest.MonkeyPatch, capsys, *args: object) -> tuple[int, str, str]:
+    """`dermgan ARGS` in this process: (exit code, stdout, stderr with rich's line wrapping undone)."""
+    monkeypatch.setattr(sys, "argv", ["dermgan", *map(str, args)])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    captured = capsys.readouterr()
+    return exit_info.value.code or 0, captured.out, " ".join(captured.err.split())
 
 
 @pytest.fixture

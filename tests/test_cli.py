@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from dermgan.cli import main
-
-
-def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["dermgan", *map(str, args)])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    captured = capsys.readouterr()
-    return exit_info.value.code or 0, captured.out, captured.err
+from conftest import run_cli
 
 
 def test_validate_prints_a_summary_and_json(monkeypatch, capsys, small_dataset: Path, tmp_path: Path):
-    code, out, _ = run(
+    code, out, _ = run_cli(
         monkeypatch, capsys, "data", "validate", small_dataset, "--json", "--out", tmp_path / "r"
     )
     assert code == 0
@@ -31,10 +22,10 @@ def test_validate_prints_a_summary_and_json(monkeypatch, capsys, small_dataset: 
 
 def test_validate_lists_problems_and_fails(monkeypatch, capsys, small_dataset: Path):
     (small_dataset.parent / "images" / "photo_04.png").unlink()
-    code, _, err = run(monkeypatch, capsys, "data", "validate", small_dataset)
+    code, _, err = run_cli(monkeypatch, capsys, "data", "validate", small_dataset)
     assert code == 1
     assert "row 5 (images/photo_04.png), image: file does not exist" in err
-    code, _, _ = run(monkeypatch, capsys, "data", "validate", small_dataset, "--skip-bad")
+    code, _, _ = run_cli(monkeypatch, capsys, "data", "validate", small_dataset, "--skip-bad")
     assert code == 0 and (small_dataset.parent / "skipped.csv").exists()
 
 
@@ -56,14 +47,14 @@ def test_bad_input_is_one_message_without_traceback(
     monkeypatch, capsys, small_dataset, tmp_path, args, needle
 ):
     args = [a.format(manifest=small_dataset, tmp=tmp_path) for a in args]
-    code, _, err = run(monkeypatch, capsys, *args)
+    code, _, err = run_cli(monkeypatch, capsys, *args)
     assert code == 1
     assert err.startswith("error: ") and needle in " ".join(err.split())
     assert "Traceback" not in err
 
 
 def test_prepare_then_show(monkeypatch, capsys, small_dataset: Path, tmp_path: Path):
-    code, out, _ = run(
+    code, out, _ = run_cli(
         monkeypatch,
         capsys,
         "data",
@@ -76,7 +67,7 @@ def test_prepare_then_show(monkeypatch, capsys, small_dataset: Path, tmp_path: P
         "--json",
     )
     assert code == 0 and json.loads(out.strip().splitlines()[-1])["n_crops"] == 12
-    code, _, _ = run(
+    code, _, _ = run_cli(
         monkeypatch, capsys, "data", "show", tmp_path / "p", "--out", tmp_path / "grid.png", "--n", "4"
     )
     assert code == 0 and (tmp_path / "grid.png").stat().st_size > 0

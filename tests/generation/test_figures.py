@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from dermgan.cli import main
+from conftest import run_cli
 from dermgan.data.prepare import read_prepared
 from dermgan.generation.figures import (
     CELL_INCHES,
@@ -133,14 +132,6 @@ def test_real_vs_generated_pairs_rows_per_condition_and_falls_back_to_test(
     assert pixel_size(figure)[0] - pixel_size(fewer)[0] == CELL_PIXELS
 
 
-def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["dermgan", *map(str, args)])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    captured = capsys.readouterr()
-    return exit_info.value.code or 0, captured.out, captured.err
-
-
 def test_the_three_commands_write_their_figures(
     monkeypatch, capsys, tiny_run, synthesizer, phantom_32, tmp_path
 ):
@@ -151,7 +142,7 @@ def test_the_three_commands_write_their_figures(
         "real.png": ["figure", "real-vs-generated", "--data", phantom_32, "--per-condition", "1"],
     }
     for name, args in commands.items():
-        code, out, err = run(monkeypatch, capsys, *args, "--model", tiny_run, "--out", tmp_path / name)
+        code, out, err = run_cli(monkeypatch, capsys, *args, "--model", tiny_run, "--out", tmp_path / name)
         assert code == 0, err
         assert f"wrote {tmp_path / name}" in out
     assert pixel_size(tmp_path / "tone.png")[1] > 2 * CELL_PIXELS
@@ -187,7 +178,7 @@ def test_bad_input_is_one_error_line(
     }
     for placeholder, value in values.items():
         args = [arg.replace(placeholder, value) for arg in args]
-    code, _, err = run(monkeypatch, capsys, *args, "--model", tiny_run, "--out", tmp_path / "fig.png")
+    code, _, err = run_cli(monkeypatch, capsys, *args, "--model", tiny_run, "--out", tmp_path / "fig.png")
     assert code == 1
     assert err.startswith("error: ") and err.count("error:") == 1 and "Traceback" not in err
     assert "".join(needle.split()) in "".join(err.split()), "the message is wrapped, not cut"
