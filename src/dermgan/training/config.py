@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -17,11 +17,13 @@ from dermgan.errors import UserError
 from dermgan.files import write_text
 
 
-class _Section(BaseModel):
+class Section(BaseModel):
+    """A config section: unknown keys are errors, and so are bad values assigned later."""
+
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-class DataConfig(_Section):
+class DataConfig(Section):
     path: str = ""
     size: int = Field(256, ge=32)
     flip: bool = True
@@ -35,7 +37,7 @@ class DataConfig(_Section):
         return size
 
 
-class ModelConfig(_Section):
+class ModelConfig(Section):
     ngf: int = Field(64, ge=1)
     ndf: int = Field(64, ge=1)
     upsample: Literal["resize_conv", "transposed"] = "resize_conv"
@@ -45,7 +47,7 @@ class ModelConfig(_Section):
     num_scales_d: int = Field(1, ge=1, le=4)
 
 
-class LossConfig(_Section):
+class LossConfig(Section):
     gan_mode: Literal["vanilla", "lsgan", "hinge"] = "vanilla"
     lambda_gan: float = Field(1.0, ge=0.0)
     lambda_l1: float = Field(100.0, ge=0.0)
@@ -54,12 +56,14 @@ class LossConfig(_Section):
     fm_layers: list[int] = Field(default_factory=lambda: [-2])
 
 
-class TrainConfig(_Section):
+class TrainConfig(Section):
     max_steps: int = Field(20000, ge=1)
     batch_size: int = Field(1, ge=1)
     lr: float = Field(2e-4, gt=0.0)
     beta1: float = Field(0.5, ge=0.0, lt=1.0)
     beta2: float = Field(0.999, ge=0.0, lt=1.0)
+    adam_eps: float = Field(1e-8, gt=0.0)
+    """Adam's epsilon: a gradient much smaller than it moves its weight in proportion, not by +-lr."""
     decay_start: float = Field(0.5, ge=0.0, le=1.0)
     seed: int = 0
     log_every: int = Field(10, ge=1)
@@ -74,7 +78,7 @@ class TrainConfig(_Section):
     sync_bn: bool = False
 
 
-class Config(_Section):
+class Config(Section):
     data: DataConfig = Field(default_factory=DataConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     loss: LossConfig = Field(default_factory=LossConfig)
@@ -143,19 +147,24 @@ def read_config_file(path: str | os.PathLike[str], seen: tuple[Path, ...] = ()) 
     return merge(read_config_file(path.parent / str(base), (*seen, path)), values)
 
 
+Schema = TypeVar("Schema", bound=BaseModel)
+
+
 def load_config(
-    path: str | os.PathLike[str] | None = None, overrides: list[str] | tuple[str, ...] = ()
-) -> Config:
-    """Defaults <- YAML file <- overrides, validated."""
+    path: str | os.PathLike[str] | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    schema: type[Schema] = Config,
+) -> Schema:
+    """Defaults <- YAML file <- overrides, validated against `schema` (the GAN's config by default)."""
     values = read_config_file(path) if path is not None else {}
     for assignment in overrides:
         apply_override(values, assignment)
     source = str(path) if path is not None else "(defaults)"
     try:
-        return Config.model_validate(values)
+        return schema.model_validate(values)
     except ValidationError as error:
         raise UserError(_describe(error, source)) from None
 
 
-def save_config(config: Config, path: str | os.PathLike[str]) -> None:
+def save_config(config: BaseModel, path: str | os.PathLike[str]) -> None:
     write_text(path, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))

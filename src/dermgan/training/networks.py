@@ -48,7 +48,7 @@ class Networks:
         generator.to(device, memory_format=memory_format)
         discriminator.to(device, memory_format=memory_format)
         # Fused Adam: one kernel over all parameters instead of a dozen passes over memory per step.
-        adam = dict(lr=train.lr, betas=(train.beta1, train.beta2), fused=True)
+        adam = dict(lr=train.lr, betas=(train.beta1, train.beta2), eps=train.adam_eps, fused=True)
         return cls(
             generator=generator,
             discriminator=discriminator,

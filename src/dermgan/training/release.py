@@ -132,8 +132,8 @@ def write_model_card(
 - Data: `{config.data.path}`, train split only: {len(pairs)} crops of {config.data.size} px.
 - Dataset(s): {", ".join(datasets)}. Licence(s): {", ".join(licences)}.
 - Losses: {"; ".join(terms)} (weight 0 = off).
-- Optimiser: Adam lr {train.lr}, betas ({train.beta1}, {train.beta2}), batch {train.batch_size},
-  linear decay from {train.decay_start:.0%} of {train.max_steps} steps.
+- Optimiser: Adam lr {train.lr}, betas ({train.beta1}, {train.beta2}), eps {train.adam_eps},
+  batch {train.batch_size}, linear decay from {train.decay_start:.0%} of {train.max_steps} steps.
 - Steps trained: {step}. Seed: {train.seed}. EMA decay: {train.ema_decay or "off"}.
 
 ## Conditions and skin types seen (training crops)
