@@ -103,3 +103,19 @@ def test_the_command_takes_trained_runs_in_row_order_and_prints_json_last(
     mixed = ["--runs", f"{runs},x=y"]
     code, _, err = run_cli(monkeypatch, capsys, *command, *mixed, *options)
     assert code == 1 and "give name=RUN_DIR pairs" in err and "Traceback" not in err
+
+
+def test_rows_left_out_say_not_run(table, phantom_32: Path):
+    out, first = table
+    runs = {"dermgan": str(out / "runs" / "dermgan")}
+    options = dict(network=tiny_network(), cache=out / "cache", workers=0, progress=False, trials=3)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fid_module, "MIN_IMAGES_FOR_FID", 20)
+        result = run_ablation(
+            phantom_32, out.parent / "one-row", runs=runs, rows=["dermgan"], floor_images=30, **options
+        )
+    assert [row.evaluated for row in result.rows] == [True, True, False, False, False]
+    assert result.rows[1].kid == first.rows[1].kid and result.rows[2].fid is None
+    assert result.n_floor_train == 30 < first.n_floor_train and result.rows[0].kid != first.rows[0].kid
+    markdown = (out.parent / "one-row" / "ablation.md").read_text()
+    assert markdown.count("| not run | not run | not run | not run |") == 3

@@ -11,9 +11,10 @@ from PIL import Image
 
 from conftest import run_cli
 from dermgan.data.boxes import boxes_mask
-from dermgan.data.manifest import write_manifest
+from dermgan.data.manifest import read_manifest, write_manifest
 from dermgan.data.skin import to_lab
-from dermgan.evaluation.roi import box_edge_score, evaluate_roi, measure_roi
+from dermgan.errors import UserError
+from dermgan.evaluation.roi import box_edge_score, evaluate_roi, load_evaluation_set, measure_roi
 
 SKIN_RGB = (205, 155, 120)
 LESION_RGB = (95, 55, 45)
@@ -116,3 +117,15 @@ def test_cli_prints_json_last_and_refuses_a_set_without_boxes(
     )
     code, _, err = run_cli(monkeypatch, capsys, "eval", "roi", real / "images", "--out", tmp_path / "out")
     assert code == 1 and "error: " in err and "has no boxes" in err and "Traceback" not in err
+
+
+def test_a_held_out_split_with_synthetic_images_is_refused(real_and_synthetic, tmp_path: Path):
+    real, _ = real_and_synthetic
+    rows = read_manifest(real / "manifest.csv").rows
+    for index, row in enumerate(rows):
+        row["split"] = "test" if index < 4 else "train"
+        row["source"] = "synthetic" if index in (1, 6) else "real"
+    write_manifest(real / "manifest.csv", rows)
+    with pytest.raises(UserError, match=r"1 synthetic image\(s\) in the test split \(1.png\)"):
+        load_evaluation_set(real, split="test")
+    assert len(load_evaluation_set(real, split="train")) == 4

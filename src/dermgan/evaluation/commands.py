@@ -269,6 +269,10 @@ def ablation_command(
         list[str] | None,
         typer.Option("--set", help="Override a config key of every trained row (repeatable)."),
     ] = None,
+    rows: Annotated[
+        str | None,
+        typer.Option(help="Only these rows, e.g. dermgan,no-roi-loss; the others say 'not run'."),
+    ] = None,
     trials: Annotated[int, typer.Option(help="FID repeats on random subsets, for the intervals.")] = 10,
     cache: Annotated[Path | None, typer.Option(help="Feature cache folder.")] = None,
     workers: Workers = None,
@@ -276,7 +280,7 @@ def ablation_command(
     json_output: JsonFlag = False,
 ) -> None:
     """The paper's Table 1: DermGAN, its three ablations and the real floor on the same test crops."""
-    from dermgan.evaluation.ablation import ablation_markdown, run_ablation
+    from dermgan.evaluation.ablation import ABLATIONS, ablation_markdown, run_ablation
 
     if trials < 2:
         raise UserError("--trials must be at least 2 for an interval")
@@ -286,6 +290,7 @@ def ablation_command(
         config=config,
         overrides=set_ or [],
         runs=_runs(runs),
+        rows=[row.strip() for row in rows.split(",") if row.strip()] if rows else tuple(ABLATIONS),
         trials=trials,
         cache=cache,
         workers=workers,

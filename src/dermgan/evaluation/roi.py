@@ -53,11 +53,23 @@ ROI_NOTE = (
 
 def load_evaluation_set(source: str | os.PathLike[str], split: str | None = None) -> ImageSet:
     """A set to evaluate; `split` keeps that split of a real set, while a synthetic set (every row's
-    `source` is synthetic) is kept whole: its images are training material by construction."""
+    `source` is synthetic) is kept whole: its images are training material by construction. A held-out
+    split with synthetic rows is refused: measuring a generator against its own kind proves nothing."""
     image_set = load_image_set(source)
     if split is None or set_kind(image_set) == "synthetic":
         return image_set
-    return load_image_set(source, split)
+    kept = load_image_set(source, split)
+    synthetic = [
+        Path(path).name
+        for path, row in zip(kept.paths, kept.rows, strict=True)
+        if row.get("source") == "synthetic"
+    ]
+    if synthetic and split != "train":
+        raise UserError(
+            f"{source}: {len(synthetic)} synthetic image(s) in the {split} split ({', '.join(synthetic[:5])}"
+            f"{', ...' if len(synthetic) > 5 else ''}); held-out splits must hold real images only"
+        )
+    return kept
 
 
 def set_kind(image_set: ImageSet) -> str | None:
