@@ -61,6 +61,20 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     return state
 
 
+def rng_state(device: torch.device) -> dict[str, torch.Tensor]:
+    """The global RNG states a checkpoint needs (dropout draws), CPU and, where there is one, CUDA."""
+    state = {"rng_cpu": torch.get_rng_state()}
+    if torch.cuda.is_available() and device.type == "cuda":
+        state["rng_cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def restore_rng(state: dict[str, Any], device: torch.device) -> None:
+    torch.set_rng_state(state["rng_cpu"])
+    if "rng_cuda" in state and torch.cuda.is_available() and device.type == "cuda":
+        torch.cuda.set_rng_state(state["rng_cuda"], device)
+
+
 def latest_checkpoint(run_dir: str | os.PathLike[str]) -> Path | None:
     found = list_checkpoints(run_dir)
     return found[-1][1] if found else None

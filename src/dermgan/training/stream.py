@@ -1,8 +1,9 @@
 """A deterministic stream of training samples: position p in the stream -> (crop, flips).
 
-The crop at position p is a seeded permutation of epoch p // n, and its flips are seeded by p, so the
-stream is the same whatever the number of loader workers, whether the run was resumed at step s (it
-starts at position s x global batch), and however a global batch is split across data-parallel ranks.
+The crop at position p is a seeded permutation of epoch p // n (EpochOrder, which the classifier shares),
+and its flips are seeded by p, so the stream is the same whatever the number of loader workers, whether
+the run was resumed at step s (it starts at position s x global batch), and however a global batch is
+split across data-parallel ranks.
 """
 
 from __future__ import annotations
@@ -16,22 +17,35 @@ from dermgan.data.dataset import Pair, PreparedPairs, random_flip
 from dermgan.data.splits import stable_seed
 
 
+class EpochOrder:
+    """Stream position -> item index: epoch p // n is a seeded permutation of the n items or, with
+    per-item `weights`, n seeded draws with replacement (class-balanced sampling)."""
+
+    def __init__(self, n: int, seed: int, weights: torch.Tensor | None = None):
+        self.n, self.seed, self.weights = n, seed, weights
+        self._epoch, self._order = -1, torch.empty(0, dtype=torch.long)
+
+    def __call__(self, position: int) -> int:
+        epoch, offset = divmod(position, self.n)
+        if epoch != self._epoch:
+            generator = torch.Generator().manual_seed(stable_seed(self.seed, "epoch", epoch) % 2**63)
+            if self.weights is None:
+                order = torch.randperm(self.n, generator=generator)
+            else:
+                order = torch.multinomial(self.weights, self.n, replacement=True, generator=generator)
+            self._epoch, self._order = epoch, order
+        return int(self._order[offset])
+
+
 class SampleStream(Dataset):
     """Indexable by stream position; wraps un-flipped pairs and applies the position's flips."""
 
     def __init__(self, pairs: PreparedPairs, seed: int, flip: bool):
         self.pairs, self.seed, self.flip = pairs, seed, flip
-        self._epoch, self._order = -1, torch.empty(0, dtype=torch.long)
+        self._index = EpochOrder(len(pairs), seed)
 
     def __len__(self) -> int:
         return len(self.pairs)
-
-    def _index(self, position: int) -> int:
-        epoch, offset = divmod(position, len(self.pairs))
-        if epoch != self._epoch:
-            generator = torch.Generator().manual_seed(stable_seed(self.seed, "epoch", epoch) % 2**63)
-            self._epoch, self._order = epoch, torch.randperm(len(self.pairs), generator=generator)
-        return int(self._order[offset])
 
     def __getitem__(self, position: int) -> Pair:
         pair = self.pairs[self._index(position)]

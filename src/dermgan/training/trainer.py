@@ -21,7 +21,13 @@ from dermgan.data.dataset import PreparedPairs
 from dermgan.errors import UserError
 from dermgan.models import EMA
 from dermgan.training import distributed
-from dermgan.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from dermgan.training.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    restore_rng,
+    rng_state,
+    save_checkpoint,
+)
 from dermgan.training.config import Config, load_config, save_config
 from dermgan.training.metrics import RunLog
 from dermgan.training.networks import Networks
@@ -101,10 +107,8 @@ class Trainer:
             "discriminator": self.discriminator.state_dict(),
             "optimizer_g": self.optimizer_g.state_dict(),
             "optimizer_d": self.optimizer_d.state_dict(),
-            "rng_cpu": torch.get_rng_state(),
+            **rng_state(self.place.device),
         }
-        if torch.cuda.is_available():
-            state["rng_cuda"] = torch.cuda.get_rng_state(self.place.device)
         if self.ema is not None:
             state["ema"] = self.ema.state_dict()
         return state
@@ -123,9 +127,7 @@ class Trainer:
                 self.ema.load_state_dict(state["ema"])
         except (KeyError, RuntimeError, ValueError) as error:
             raise UserError(f"{path} does not match this run's networks or config: {error}") from None
-        torch.set_rng_state(state["rng_cpu"])
-        if "rng_cuda" in state and torch.cuda.is_available():
-            torch.cuda.set_rng_state(state["rng_cuda"], self.place.device)
+        restore_rng(state, self.place.device)
         return int(state["step"])
 
     def _loader(self) -> DataLoader:

@@ -1,0 +1,53 @@
+"""The paper's Fig. 8: F1 per condition of the baseline and the augmented classifier, with 95% intervals."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from dermgan.files import atomic_path
+
+if TYPE_CHECKING:  # compare.py draws through this module
+    from dermgan.classification.compare import CompareResult
+    from dermgan.classification.metrics import Estimate
+
+
+def _whiskers(estimates: list[Estimate]) -> np.ndarray:
+    """2 x n distances below and above each value (0 where there is no interval)."""
+    below = [e.value - e.low if e.low is not None else 0.0 for e in estimates]
+    above = [e.high - e.value if e.high is not None else 0.0 for e in estimates]
+    return np.array([below, above])
+
+
+def plot_f1(result: CompareResult, path: str | os.PathLike[str]) -> None:
+    rows = result.per_class
+    positions = np.arange(len(rows))
+    figure = Figure(figsize=(7, 0.55 * len(rows) + 1.5), dpi=120)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    runs = (
+        (-0.2, "baseline", [row.f1.baseline for row in rows], result.n_synthetic_baseline, "#8c8c8c"),
+        (0.2, "augmented", [row.f1.augmented for row in rows], result.n_synthetic_augmented, "#d95f02"),
+    )
+    for offset, name, estimates, n_synthetic, color in runs:
+        axes.barh(
+            positions + offset,
+            [e.value for e in estimates],
+            height=0.4,
+            xerr=_whiskers(estimates),
+            color=color,
+            capsize=3,
+            label=f"{name} ({n_synthetic} synthetic training images)",
+        )
+    axes.set_yticks(positions, [f"{row.condition} (n={row.support})" for row in rows])
+    axes.invert_yaxis()
+    axes.set_xlim(0, 1)
+    axes.set_xlabel(f"F1 on {result.n_images} {result.split} images (95% bootstrap interval)")
+    axes.legend(loc="lower right")
+    figure.tight_layout()
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png")

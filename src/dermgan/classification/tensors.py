@@ -1,0 +1,105 @@
+"""Cached squares as network inputs: a plain dataset for evaluation and the seeded augmented stream.
+
+The paper's augmentation (flips, brightness, contrast, saturation, hue) is drawn from a generator seeded
+by the stream position, so a run gives the same batches whatever the loader workers and after a resume.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+from torchvision.transforms.v2 import functional
+
+from dermgan.classification.cache import cached_images
+from dermgan.classification.config import ClassifierConfig, ClassifierData
+from dermgan.classification.examples import Example
+from dermgan.classification.model import MEAN, STD
+from dermgan.data.splits import stable_seed
+from dermgan.training.stream import EpochOrder
+
+_MEAN = torch.tensor(MEAN).view(3, 1, 1)
+_STD = torch.tensor(STD).view(3, 1, 1)
+
+
+def load_square(path: Path) -> torch.Tensor:
+    """A cached square as 3xHxW floats in [0, 1]."""
+    with Image.open(path) as image:
+        pixels = np.array(image.convert("RGB"))
+    return torch.from_numpy(pixels).permute(2, 0, 1).float() / 255.0
+
+
+def normalise(image: torch.Tensor) -> torch.Tensor:
+    return (image - _MEAN) / _STD
+
+
+def _factor(generator: torch.Generator, spread: float) -> float:
+    return 1.0 + spread * (2.0 * torch.rand(1, generator=generator).item() - 1.0)
+
+
+def augment(image: torch.Tensor, generator: torch.Generator, data: ClassifierData) -> torch.Tensor:
+    """Random flips (both axes: a skin photo has no up) and colour jitter, drawn from `generator`."""
+    if data.flip:
+        horizontal, vertical = (torch.rand(2, generator=generator) < 0.5).tolist()
+        dims = [dim for dim, wanted in ((-1, horizontal), (-2, vertical)) if wanted]
+        image = image.flip(dims) if dims else image
+    image = functional.adjust_brightness(image, _factor(generator, data.brightness))
+    image = functional.adjust_contrast(image, _factor(generator, data.contrast))
+    image = functional.adjust_saturation(image, _factor(generator, data.saturation))
+    if data.hue:
+        image = functional.adjust_hue(
+            image, data.hue * (2.0 * torch.rand(1, generator=generator).item() - 1.0)
+        )
+    return image.clamp(0.0, 1.0)
+
+
+class LabelledImages(Dataset):
+    """(normalised image, class index) of cached squares, unaugmented."""
+
+    def __init__(self, files: Sequence[Path], labels: Sequence[int]):
+        self.files, self.labels = list(files), list(labels)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        return normalise(load_square(self.files[index])), self.labels[index]
+
+
+def labelled(
+    examples: Sequence[Example], classes: Sequence[str], config: ClassifierConfig, progress: bool
+) -> LabelledImages:
+    """The examples' cached squares with their class indices."""
+    files = cached_images(
+        [e.path for e in examples], config.data.size, config.data.cache or None, progress=progress
+    )
+    return LabelledImages(files, [classes.index(e.condition) for e in examples])
+
+
+def balancing_weights(labels: Sequence[int]) -> torch.Tensor:
+    """1 / (images of the label) per image: every class is drawn equally often."""
+    counts = Counter(labels)
+    return torch.tensor([1.0 / counts[label] for label in labels], dtype=torch.double)
+
+
+class TrainingStream(Dataset):
+    """Indexable by stream position (see training/stream.py): seeded epoch order, seeded augmentation."""
+
+    def __init__(self, images: LabelledImages, data: ClassifierData, seed: int):
+        self.images, self.data, self.seed = images, data, seed
+        weights = balancing_weights(images.labels) if data.balanced else None
+        self.order = EpochOrder(len(images), seed, weights)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, position: int) -> tuple[torch.Tensor, int]:
+        index = self.order(position)
+        generator = torch.Generator().manual_seed(stable_seed(self.seed, "augment", position) % 2**63)
+        image = augment(load_square(self.images.files[index]), generator, self.data)
+        return normalise(image), self.images.labels[index]

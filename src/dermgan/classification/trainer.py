@@ -1,0 +1,256 @@
+"""`dermgan classify train`: the selected photos, resized once, stream through a MobileNet; checkpoints,
+logs and resume are the GAN trainer's (training/checkpoint.py, metrics.py, stream.py).
+
+Steps, not epochs, are the unit: `train.epochs` becomes ceil(epochs x training images / batch) steps,
+and a killed run resumed from its last checkpoint ends with the same weights as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from pydantic import BaseModel
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from dermgan.classification.config import ClassifierConfig
+from dermgan.classification.examples import read_case_splits, read_examples
+from dermgan.classification.leakage import check_leakage, read_generator_data
+from dermgan.classification.model import build_classifier, load_weights
+from dermgan.classification.predict import predict
+from dermgan.classification.run_dir import (
+    SPLITS,
+    RunInputs,
+    read_inputs,
+    read_run_config,
+    save_classifier,
+    start_run,
+)
+from dermgan.classification.selection import TrainingSet, select
+from dermgan.classification.tensors import TrainingStream, labelled
+from dermgan.errors import UserError
+from dermgan.training.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    restore_rng,
+    rng_state,
+    save_checkpoint,
+)
+from dermgan.training.config import load_config
+from dermgan.training.metrics import RunLog
+from dermgan.training.stream import StepBatches
+
+
+class TrainSummary(BaseModel):
+    run_dir: str
+    step: int
+    max_steps: int
+    loss: float
+    val_top1: float | None
+    classes: list[str]
+    train_counts: dict[str, int]
+    n_synthetic: int
+
+
+def cosine_lr(step: int, max_steps: int, lr: float) -> float:
+    return 0.5 * lr * (1.0 + math.cos(math.pi * min(step, max_steps) / max_steps))
+
+
+class ClassifierTrainer:
+    """One run: network, optimiser and data; `fit` trains from the current step to the last."""
+
+    def __init__(self, config: ClassifierConfig, run_dir: Path, data: TrainingSet, *, progress: bool = True):
+        self.config, self.run_dir, self.data, self.progress = config, run_dir, data, progress
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        torch.manual_seed(config.train.seed)
+        self.model = build_classifier(config.model, len(data.classes)).to(self.device)
+        train = config.train
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(), lr=train.lr, weight_decay=train.weight_decay
+        )
+        self.train_images = labelled(data.train, data.classes, config, progress)
+        self.val_images = labelled(data.val, data.classes, config, progress) if data.val else None
+        self.max_steps = max(1, math.ceil(train.epochs * len(data.train) / train.batch_size))
+        self.step = 0
+
+    def restore(self) -> None:
+        path = latest_checkpoint(self.run_dir)
+        if path is None:
+            raise UserError(f"{self.run_dir} has no checkpoint to resume from (checkpoints/step-*.pt)")
+        state = load_checkpoint(path)
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+        except (KeyError, RuntimeError, ValueError) as error:
+            raise UserError(f"{path} does not match this run's classifier or config: {error}") from None
+        restore_rng(state, self.device)
+        self.step = int(state["step"])
+
+    def _state(self) -> dict:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            **rng_state(self.device),
+        }
+
+    def _val_top1(self) -> float | None:
+        if self.val_images is None:
+            return None
+        workers = self.config.train.num_workers
+        probabilities = predict(self.model, self.val_images, self.device, workers=workers, progress=False)
+        return float(np.mean(probabilities.argmax(axis=1) == np.array(self.val_images.labels)))
+
+    def _loader(self) -> DataLoader:
+        train = self.config.train
+        stream = TrainingStream(self.train_images, self.config.data, train.seed)
+        return DataLoader(
+            stream,
+            batch_sampler=StepBatches(self.step, self.max_steps, train.batch_size),
+            num_workers=train.num_workers,
+            pin_memory=self.device.type == "cuda",
+            generator=torch.Generator().manual_seed(train.seed),
+        )
+
+    def _train_step(self, images: torch.Tensor, labels: torch.Tensor) -> float:
+        for group in self.optimizer.param_groups:
+            group["lr"] = cosine_lr(self.step, self.max_steps, self.config.train.lr)
+        loss = torch.nn.functional.cross_entropy(self.model(images.to(self.device)), labels.to(self.device))
+        if not torch.isfinite(loss):
+            raise UserError(
+                f"classifier training diverged at step {self.step + 1} (loss {loss.item()}); resume from the "
+                "last checkpoint with a lower train.lr"
+            )
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return loss.item()
+
+    def fit(self) -> TrainSummary:
+        train = self.config.train
+        log = RunLog(self.run_dir)
+        log.truncate_after(self.step)
+        self.model.train()
+        loss, val_top1 = float("nan"), None
+        window_start, window_images = time.perf_counter(), 0
+        bar = tqdm(
+            total=self.max_steps, initial=self.step, desc="training", unit="step", disable=not self.progress
+        )
+        try:
+            for images, labels in self._loader():
+                loss = self._train_step(images, labels)
+                self.step += 1
+                bar.update()
+                window_images += len(labels)
+                last = self.step == self.max_steps
+                values: dict[str, float] = {}
+                if self.step % train.log_every == 0 or last:
+                    rate = window_images / (time.perf_counter() - window_start)
+                    values |= {"loss": loss, "lr": self.optimizer.param_groups[0]["lr"], "images_per_s": rate}
+                    bar.set_postfix(loss=f"{loss:.3g}")
+                    window_start, window_images = time.perf_counter(), 0
+                if self.step % train.checkpoint_every == 0 or last:
+                    val_top1 = self._val_top1()
+                    values |= {"val_top1": val_top1} if val_top1 is not None else {}
+                    save_checkpoint(self.run_dir, self.step, self._state(), train.keep_checkpoints)
+                if values:
+                    log.log(self.step, values)
+            save_classifier(self.run_dir, self.model)
+        finally:
+            bar.close()
+            log.close()
+        return TrainSummary(
+            run_dir=str(self.run_dir),
+            step=self.step,
+            max_steps=self.max_steps,
+            loss=loss,
+            val_top1=val_top1,
+            classes=self.data.classes,
+            train_counts=self.data.class_counts(),
+            n_synthetic=sum(e.synthetic for e in self.data.train),
+        )
+
+
+def _training_set(
+    data: Path,
+    extra: Path | None,
+    splits: Path | None,
+    generators: Sequence[Path],
+    config: ClassifierConfig,
+    progress: bool,
+) -> tuple[TrainingSet, dict[str, str]]:
+    """The selected photos (leakage-checked) and the case split of every real case."""
+    real = read_examples(data, read_case_splits(data, splits), progress=progress)
+    synthetic = read_examples(extra, {}, progress=progress) if extra is not None else []
+    chosen = select(real, synthetic, config.data.max_train_images, config.train.seed)
+    check_leakage(chosen, [read_generator_data(g) for g in generators])
+    return chosen, {e.case_id: e.split for e in real if not e.synthetic}
+
+
+def train_classifier(
+    data: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    extra: str | os.PathLike[str] | None = None,
+    splits: str | os.PathLike[str] | None = None,
+    generators: Sequence[str | os.PathLike[str]] = (),
+    weights: str | os.PathLike[str] | None = None,
+    config: str | os.PathLike[str] | None = None,
+    overrides: Sequence[str] = (),
+    resume: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+) -> TrainSummary:
+    """Starts a run (data + out) or continues one (resume = its run directory, with optional overrides)."""
+    if resume is not None:
+        run_dir = Path(resume)
+        inputs = read_inputs(run_dir)
+        resolved = read_run_config(run_dir, list(overrides))
+        chosen, _ = _training_set(
+            Path(inputs.data),
+            Path(inputs.extra) if inputs.extra else None,
+            run_dir / SPLITS,
+            [Path(g) for g in inputs.generators],
+            resolved,
+            progress,
+        )
+        trainer = ClassifierTrainer(resolved, run_dir, chosen, progress=progress)
+        trainer.restore()
+        return trainer.fit()
+    if data is None or out is None:
+        raise UserError("give --data MANIFEST and --out RUN_DIR, or --resume RUN_DIR")
+    run_dir = Path(out)
+    if latest_checkpoint(run_dir) is not None:
+        raise UserError(
+            f"{run_dir} already holds a run; continue it with --resume {run_dir}, or pick a new --out"
+        )
+    resolved = load_config(config, list(overrides), schema=ClassifierConfig)
+    extra_path = Path(extra) if extra is not None else None
+    chosen, case_splits = _training_set(
+        Path(data),
+        extra_path,
+        Path(splits) if splits else None,
+        [Path(g) for g in generators],
+        resolved,
+        progress,
+    )
+    trainer = ClassifierTrainer(resolved, run_dir, chosen, progress=progress)
+    if weights is not None:
+        load_weights(trainer.model, weights)
+    inputs = RunInputs(
+        data=str(Path(data).resolve()),
+        extra=str(extra_path.resolve()) if extra_path else None,
+        generators=[str(Path(g).resolve()) for g in generators],
+        weights=str(Path(weights).resolve()) if weights else None,
+        classes=chosen.classes,
+        train_counts=chosen.class_counts(),
+        n_synthetic=sum(e.synthetic for e in chosen.train),
+        n_val=len(chosen.val),
+        n_test=len(chosen.test),
+    )
+    start_run(run_dir, resolved, inputs, case_splits)
+    return trainer.fit()

@@ -1,0 +1,48 @@
+"""Which photos train: case splits, classes made rare on purpose, and what --extra may hold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dermgan.classification.examples import Example
+from dermgan.classification.selection import select
+from dermgan.errors import UserError
+
+
+def photo(index: int, condition: str, split: str = "train", source: str = "real") -> Example:
+    return Example(
+        Path(f"/p/{index}.jpg"), condition, "", f"c{index}", split, source, index, Path("/p/m.csv")
+    )
+
+
+PHOTOS = [photo(i, "melanoma") for i in range(10)] + [photo(10 + i, "nevus") for i in range(6)]
+
+
+def test_a_capped_class_keeps_a_seeded_subset_and_the_others_stay_whole():
+    chosen = select(PHOTOS, [], {"melanoma": 3}, seed=0)
+    assert chosen.class_counts() == {"melanoma": 3, "nevus": 6}
+    again = select(PHOTOS, [], {"melanoma": 3}, seed=0)
+    other_seed = [select(PHOTOS, [], {"melanoma": 3}, seed=s).train for s in range(1, 6)]
+    assert chosen.train == again.train
+    assert any(train != chosen.train for train in other_seed)
+
+
+def test_a_cap_on_an_unknown_class_is_an_error():
+    with pytest.raises(UserError, match="'melanom', not a condition"):
+        select(PHOTOS, [], {"melanom": 3}, seed=0)
+
+
+def test_photos_without_a_split_ask_for_splits_csv():
+    with pytest.raises(UserError, match=r"1 photo.*no split.*--splits"):
+        select([*PHOTOS, photo(99, "nevus", split="")], [], {}, seed=0)
+
+
+def test_synthetic_photos_train_only_and_must_be_of_known_classes():
+    chosen = select(PHOTOS, [photo(50, "melanoma", source="synthetic")], {"melanoma": 0}, seed=0)
+    assert [e.row for e in chosen.train if e.condition == "melanoma"] == [50]
+    with pytest.raises(UserError, match="'acne' is not one of the real data's"):
+        select(PHOTOS, [photo(51, "acne", source="synthetic")], {}, seed=0)
+    with pytest.raises(UserError, match="is not synthetic"):
+        select(PHOTOS, [photo(52, "nevus")], {}, seed=0)
