@@ -1,0 +1,1 @@
+"""Tests of the human-study web app (a package, so its conftest does not shadow the root one)."""
