@@ -10,14 +10,18 @@ import typer
 from rich.text import Text
 
 from dermgan import console
+from dermgan.classification.commands import classify_app
 from dermgan.errors import UserError
 from dermgan.evaluation.commands import eval_app
 from dermgan.options import JsonFlag, Workers
+from dermgan.study.commands import study_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 data_app = typer.Typer(no_args_is_help=True, help="Datasets: phantom, import, validate, prepare, show.")
 app.add_typer(data_app, name="data")
 app.add_typer(eval_app, name="eval")
+app.add_typer(classify_app, name="classify")
+app.add_typer(study_app, name="study")
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -383,6 +387,40 @@ def export_command(
         f"from PyTorch {report.max_abs_diff:.1e} at batch {batches}; report in export.json",
         markup=False,
     )
+
+
+@app.command("demo")
+def demo_command(
+    out: Annotated[Path, typer.Option(help="Folder for every stage's outputs and report.html.")] = Path(
+        "runs/demo"
+    ),
+    quick: Annotated[
+        bool, typer.Option("--quick", help="A two-minute version (tiny models, 32 px).")
+    ] = False,
+    ablations: Annotated[
+        bool, typer.Option("--ablations", help="Also train the three Table 1 ablations (3x the training).")
+    ] = False,
+    size: Annotated[int, typer.Option(help="Crop size: 64 on a CPU, 256 (the paper's, a GPU config).")] = 64,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """The whole story on the phantom: data, training, generation, evaluation, report.html. Resumable."""
+    from dermgan.demo.pipeline import run_demo
+
+    run_demo(out, quick=quick, ablations=ablations, size=size, progress=progress)
+    console.out.print(f"open {out / 'report.html'} in a browser", markup=False)
+
+
+@app.command("report")
+def report_command(
+    out: Annotated[Path, typer.Option(help="The HTML file to write.")],
+    runs: Annotated[
+        Path | None, typer.Option(help="The folder of stage outputs (a demo folder; default: OUT's folder).")
+    ] = None,
+) -> None:
+    """Build the HTML report from existing stage outputs alone (runs nothing)."""
+    from dermgan.report.html import write_report
+
+    console.out.print(f"wrote {write_report(runs or out.parent, out)}", markup=False)
 
 
 def main() -> None:

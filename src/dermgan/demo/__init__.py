@@ -1,0 +1,1 @@
+"""`dermgan demo`: the whole pipeline on the phantom dataset, resumable stage by stage."""

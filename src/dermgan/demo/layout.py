@@ -1,0 +1,55 @@
+"""Where the demo's stages write, under one folder: the demo writes there and the report reads there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEMO_SETTINGS_FILE = "demo.json"
+"""The demo's settings, written before its stages run, so the report can print the commands it ran."""
+
+
+@dataclass(frozen=True)
+class DemoLayout:
+    out: Path
+
+    @property
+    def phantom(self) -> Path:
+        return self.out / "phantom"
+
+    @property
+    def prepared(self) -> Path:
+        return self.out / "prepared"
+
+    @property
+    def run(self) -> Path:
+        return self.out / "run"
+
+    @property
+    def table(self) -> Path:
+        return self.out / "ablation"
+
+    @property
+    def twins(self) -> Path:
+        """Held-out test crops rendered from their own maps: every synthetic image has its real twin."""
+        return self.table / "synthetic" / "dermgan"
+
+    @property
+    def synthetic(self) -> Path:
+        return self.out / "synthetic"
+
+    @property
+    def figures(self) -> Path:
+        return self.out / "figures"
+
+    @property
+    def eval(self) -> Path:
+        return self.out / "eval"
+
+    @property
+    def classify(self) -> Path:
+        return self.out / "classify"
+
+    @property
+    def cache(self) -> Path:
+        return self.out / "feature-cache"

@@ -1,0 +1,271 @@
+"""`dermgan demo`: the whole DermGAN story on the phantom, stage by stage, ending in one HTML report.
+
+Every stage calls the same functions as its `dermgan` command; the demo only chooses their settings
+(a full CPU demo, or `quick`, the two-minute version the test suite runs) and where their outputs go.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from dermgan.demo.layout import DEMO_SETTINGS_FILE, DemoLayout
+from dermgan.demo.stages import Stage, StageOutcome, run_stages
+from dermgan.errors import UserError
+from dermgan.evaluation.ablation import ABLATIONS
+from dermgan.files import write_json
+from dermgan.report.html import write_report
+
+CONFIGS = Path(__file__).resolve().parents[3] / "configs"
+"""The repository's configs/ folder: the demo is run from a clone (`make demo`)."""
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    """What each stage is asked to do; the stages' fingerprints are made of these values."""
+
+    n_photos: int = 1000
+    image_size: int = 64
+    config: str = "demo-cpu.yaml"
+    overrides: tuple[str, ...] = ()
+    ablations: bool = False
+    per_condition: int = 40
+    sweep_steps: int = 6
+    figure_crops: int = 4
+    trials: int = 10
+    floor_images: int | None = 300
+    """Real train crops for Table 1's floor row: each costs an Inception pass (about 0.3 s on a CPU)."""
+    classifier_overrides: tuple[str, ...] = ()
+    seed: int = 0
+    estimates_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def train_overrides(self) -> tuple[str, ...]:
+        """The config's overrides, with the crop size the data was prepared at."""
+        return (f"data.size={self.image_size}", *self.overrides)
+
+
+FULL = DemoSettings(
+    estimates_s={"data": 40, "train": 330, "table": 240, "generate": 30, "evaluate": 40, "classify": 180},
+)
+QUICK = DemoSettings(
+    n_photos=160,
+    image_size=32,
+    overrides=(
+        "model.ngf=8",
+        "model.ndf=8",
+        "train.max_steps=120",
+        "train.num_workers=0",
+        "train.sample_every=60",
+        "train.checkpoint_every=60",
+    ),
+    per_condition=3,
+    sweep_steps=4,
+    figure_crops=2,
+    trials=3,
+    floor_images=50,
+    classifier_overrides=("train.epochs=2",),
+    estimates_s={"data": 10, "train": 15, "table": 40, "generate": 5, "evaluate": 10, "classify": 20},
+)
+
+
+def demo_settings(quick: bool, ablations: bool, size: int) -> DemoSettings:
+    """The full or quick settings; 256 px switches to the paper's GPU config."""
+    base = QUICK if quick else FULL
+    if size < 32:
+        raise UserError(f"--size {size} is too small for the demo; use 64 (CPU) or 256 (GPU, the paper's)")
+    changes: dict = {"ablations": ablations}
+    if size != base.image_size and not quick:
+        changes["image_size"] = size
+        changes["config"] = "paper.yaml" if size >= 256 else base.config
+    return DemoSettings(**{**asdict(base), **changes})
+
+
+def _config_file(settings: DemoSettings) -> Path:
+    path = CONFIGS / settings.config
+    if not path.is_file():
+        raise UserError(
+            f"{path} is missing: run the demo from a clone of the dermgan repository, where configs/ holds it"
+        )
+    return path
+
+
+def _make_data(paths: DemoLayout, settings: DemoSettings, progress: bool) -> None:
+    from dermgan.data.phantom import make_phantom
+    from dermgan.data.prepare import prepare_dataset
+    from dermgan.data.show import show_prepared
+    from dermgan.data.validate import validate_manifest, write_validation
+
+    make_phantom(paths.phantom, settings.n_photos, seed=settings.seed, progress=progress)
+    manifest = paths.phantom / "manifest.csv"
+    report, _ = validate_manifest(manifest, progress=progress)
+    write_validation(report, paths.phantom, skip_bad=False)
+    prepare_dataset(manifest, paths.prepared, size=settings.image_size, seed=settings.seed, progress=progress)
+    show_prepared(paths.prepared, paths.figures / "prepared.png", n=16)
+
+
+def _train(paths: DemoLayout, settings: DemoSettings, progress: bool) -> None:
+    from dermgan.training.checkpoint import latest_checkpoint
+    from dermgan.training.trainer import train
+
+    if latest_checkpoint(paths.run) is not None:
+        train(resume=paths.run, progress=progress)
+    else:
+        config = _config_file(settings)
+        train(paths.prepared, paths.run, config=config, overrides=settings.train_overrides, progress=progress)
+
+
+def _table(paths: DemoLayout, settings: DemoSettings, progress: bool) -> None:
+    from dermgan.evaluation.ablation import run_ablation
+
+    run_ablation(
+        paths.prepared,
+        paths.table,
+        config=_config_file(settings),
+        overrides=settings.train_overrides,
+        runs={"dermgan": str(paths.run)},
+        rows=tuple(ABLATIONS) if settings.ablations else ("dermgan",),
+        trials=settings.trials,
+        floor_images=settings.floor_images,
+        cache=paths.cache,
+        progress=progress,
+    )
+
+
+def _generate(paths: DemoLayout, settings: DemoSettings, progress: bool) -> None:
+    from dermgan.data.show import show_prepared
+    from dermgan.generation.figures import real_vs_generated, size_sweep, tone_sweep
+    from dermgan.generation.generate import generate, make_plan
+    from dermgan.generation.synthesize import Synthesizer
+
+    synthesizer = Synthesizer(paths.run)
+    plan = make_plan(synthesizer, per_condition=settings.per_condition)
+    generate(paths.run, paths.synthetic, plan, seed=settings.seed, progress=progress, synthesizer=synthesizer)
+    show_prepared(paths.synthetic, paths.figures / "generated.png", n=16)
+    size = settings.image_size
+    maps = [
+        f'{{"condition": "{condition}", "skin_type": 2, "center": [{size // 2}, {size // 2}], '
+        f'"size": {size * 5 // 16}}}'
+        for condition in ("melanocytic nevus", "melanoma", "psoriasis")
+        if condition in synthesizer.codebook.conditions
+    ]
+    tone_sweep(paths.run, maps, paths.figures / "tone-sweep.png")
+    conditions = synthesizer.codebook.conditions
+    grown = "basal cell carcinoma" if "basal cell carcinoma" in conditions else conditions[0]
+    size_sweep(paths.run, grown, 3, paths.figures / "size-sweep.png", steps=settings.sweep_steps)
+    real_vs_generated(
+        paths.run,
+        paths.prepared,
+        paths.figures / "real-vs-generated.png",
+        per_condition=settings.figure_crops,
+    )
+
+
+def _evaluate(paths: DemoLayout, settings: DemoSettings, progress: bool) -> None:
+    from dermgan.evaluation.fid import evaluate
+    from dermgan.evaluation.roi import evaluate_roi
+    from dermgan.evaluation.tone import evaluate_tone
+
+    evaluate(
+        paths.prepared,
+        paths.twins,
+        split="test",
+        by=["condition", "skin_type"],
+        trials=settings.trials,
+        out=paths.eval,
+        cache=paths.cache,
+        progress=progress,
+    )
+    evaluate_tone(paths.prepared, paths.twins, out=paths.eval, split="test", progress=progress)
+    evaluate_roi(paths.prepared, paths.twins, out=paths.eval, split="test", progress=progress)
+
+
+def demo_stages(out: Path, settings: DemoSettings, progress: bool = True) -> list[Stage]:
+    paths = DemoLayout(out)
+    estimates = settings.estimates_s
+    data_settings = {
+        "n_photos": settings.n_photos,
+        "image_size": settings.image_size,
+        "seed": settings.seed,
+    }
+    config_text = _config_file(settings).read_text()
+    train_settings = {"config": config_text, "overrides": list(settings.train_overrides)}
+    return [
+        Stage(
+            "data",
+            "phantom photos, validated and prepared",
+            lambda: _make_data(paths, settings, progress),
+            outputs=[paths.phantom, paths.prepared, paths.figures / "prepared.png"],
+            settings=data_settings,
+            estimate_s=estimates.get("data", 0),
+        ),
+        Stage(
+            "train",
+            "DermGAN training",
+            lambda: _train(paths, settings, progress),
+            outputs=[paths.run],
+            settings=train_settings,
+            needs=["data"],
+            estimate_s=estimates.get("train", 0),
+        ),
+        Stage(
+            "table",
+            "Table 1: FID against the real floor"
+            + (", with the three ablations" if settings.ablations else ""),
+            lambda: _table(paths, settings, progress),
+            outputs=[paths.table],
+            settings={
+                "ablations": settings.ablations,
+                "trials": settings.trials,
+                "floor_images": settings.floor_images,
+                **train_settings,
+            },
+            needs=["train"],
+            estimate_s=estimates.get("table", 0) * (3 if settings.ablations else 1),
+        ),
+        Stage(
+            "generate",
+            "synthetic images, tone and size sweeps, real-vs-generated figure",
+            lambda: _generate(paths, settings, progress),
+            outputs=[paths.synthetic, *(paths.figures / name for name in FIGURES)],
+            settings={
+                "per_condition": settings.per_condition,
+                "sweep_steps": settings.sweep_steps,
+                "figure_crops": settings.figure_crops,
+                "seed": settings.seed,
+            },
+            needs=["train"],
+            estimate_s=estimates.get("generate", 0),
+        ),
+        Stage(
+            "evaluate",
+            "FID/KID per condition and skin type, tone fidelity, lesion contrast",
+            lambda: _evaluate(paths, settings, progress),
+            outputs=[paths.eval],
+            settings={"trials": settings.trials},
+            needs=["table"],
+            estimate_s=estimates.get("evaluate", 0),
+        ),
+    ]
+
+
+FIGURES = ("generated.png", "tone-sweep.png", "size-sweep.png", "real-vs-generated.png")
+
+
+def run_demo(
+    out: str | os.PathLike[str],
+    *,
+    quick: bool = False,
+    ablations: bool = False,
+    size: int = 64,
+    progress: bool = True,
+) -> list[StageOutcome]:
+    """Runs (or resumes) every stage under OUT and writes OUT/report.html."""
+    settings = demo_settings(quick, ablations, size)
+    out = Path(out)
+    stages = demo_stages(out, settings, progress)
+    write_json(out / DEMO_SETTINGS_FILE, {**asdict(settings), "quick": quick})
+    outcomes = run_stages(out, stages)
+    write_report(out, out / "report.html")
+    return outcomes

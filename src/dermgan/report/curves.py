@@ -1,0 +1,56 @@
+"""Training curves from a run's metrics.jsonl: the losses that tell whether a GAN run went well."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from dermgan.files import atomic_path
+
+PANELS = {
+    "discriminator": ("loss_d_real", "loss_d_fake"),
+    "generator, adversarial": ("loss_g_gan",),
+    "generator, reconstruction": ("loss_g_l1", "loss_g_roi", "loss_g_fm"),
+}
+"""One panel per scale: the adversarial losses hover near 0.7, the L1 terms fall from about 0.2."""
+
+
+def read_metrics(path: Path) -> dict[str, np.ndarray]:
+    """Each logged key as an array over the logged steps (NaN where a line lacks it)."""
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    keys = {key for line in lines for key in line}
+    return {key: np.array([line.get(key, np.nan) for line in lines], dtype=float) for key in keys}
+
+
+def _smooth(values: np.ndarray, window: int) -> np.ndarray:
+    if window <= 1 or len(values) < window:
+        return values
+    kernel = np.ones(window) / window
+    return np.convolve(values, kernel, mode="valid")
+
+
+def plot_training_curves(metrics_file: Path, out: Path) -> Path:
+    """Writes a PNG with the raw losses (faint) and their moving average over about 1/20 of the run."""
+    metrics = read_metrics(metrics_file)
+    steps = metrics["step"]
+    window = max(1, len(steps) // 20)
+    figure = Figure(figsize=(10, 3.2), dpi=100)
+    FigureCanvasAgg(figure)
+    for axes, (title, keys) in zip(figure.subplots(1, len(PANELS)), PANELS.items(), strict=True):
+        for key in keys:
+            if key not in metrics:
+                continue
+            (line,) = axes.plot(steps, metrics[key], alpha=0.25, linewidth=0.8)
+            smooth = _smooth(metrics[key], window)
+            axes.plot(steps[len(steps) - len(smooth) :], smooth, color=line.get_color(), label=key[5:])
+        axes.set_title(title, fontsize=10)
+        axes.set_xlabel("step")
+        axes.legend(fontsize=8)
+    figure.tight_layout()
+    with atomic_path(out) as temporary:
+        figure.savefig(temporary, format="png")
+    return out

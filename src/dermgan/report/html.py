@@ -1,0 +1,330 @@
+"""`dermgan report`: one self-contained HTML page from the stages' JSON and PNG outputs alone.
+
+The page runs nothing: it reads what the stages wrote under the demo's folder (see demo/layout.py), so it
+can be rebuilt at any time, and a stage that was not run leaves its section saying so. Figures are
+embedded as data URIs, so the page can be mailed or archived as one file.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from dermgan.demo.layout import DEMO_SETTINGS_FILE, DemoLayout
+from dermgan.errors import UserError
+from dermgan.files import write_text
+from dermgan.report.cells import Cell, JsonFile, escape_key
+from dermgan.report.curves import plot_training_curves
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    rows: list[list[Cell]]
+    note: str = ""
+
+
+@dataclass
+class Picture:
+    caption: str
+    source: str
+    """Path relative to the report's folder."""
+    data_uri: str
+
+
+@dataclass
+class Section:
+    anchor: str
+    title: str
+    text: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    pictures: list[Picture] = field(default_factory=list)
+    code: list[tuple[str, str]] = field(default_factory=list)
+    """(caption, text) blocks shown verbatim."""
+    missing: str = ""
+    """Why the section is empty: the stage that makes it has not run."""
+
+
+class Page:
+    """Collects sections; pictures are read from disk and embedded once."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.sections: list[Section] = []
+
+    def picture(self, relative: Path | str, caption: str) -> Picture | None:
+        path = self.root / relative
+        if not path.is_file():
+            return None
+        encoded = base64.b64encode(path.read_bytes()).decode("ascii")
+        return Picture(caption, str(relative), f"data:image/png;base64,{encoded}")
+
+    def json(self, relative: Path | str) -> JsonFile:
+        return JsonFile(self.root, str(relative))
+
+    def add(self, section: Section, *pictures: Picture | None) -> None:
+        section.pictures += [picture for picture in pictures if picture is not None]
+        self.sections.append(section)
+
+
+def _counts_table(source: JsonFile, title: str) -> Table:
+    """Condition x skin type counts (validate.json or prepare.json), every cell pointing at its number."""
+    counts = source.get("/counts")
+    types = sorted({t for row in counts.values() for t in row})
+    rows = [
+        [Cell(condition)]
+        + [
+            source.cell(f"/counts/{escape_key(condition)}/{t}", "d") if t in row else Cell("0", form="d")
+            for t in types
+        ]
+        for condition, row in counts.items()
+    ]
+    return Table(title, ["condition", *(f"type {t}" for t in types)], rows)
+
+
+def _data(page: Page, layout: DemoLayout) -> None:
+    validation = page.json(layout.phantom.relative_to(layout.out) / "validate.json")
+    prepared = page.json(layout.prepared.relative_to(layout.out) / "prepare.json")
+    section = Section("data", "The data")
+    if not validation or not prepared:
+        section.missing = "The data stage has not run."
+        page.add(section)
+        return
+    section.text.append(
+        "The phantom dataset is drawn by dermgan itself: skin of each Fitzpatrick type and eight conditions "
+        "with tone-aware shapes and colours. It is synthetic, so that every stage can run without real "
+        "photos; nothing clinical follows from it. Melanoma and types V-VI are rare in it, as in real data."
+    )
+    splits = [
+        [Cell(split), prepared.cell(f"/crops_per_split/{split}", "d")]
+        for split in prepared.get("/crops_per_split")
+    ]
+    section.tables += [
+        _counts_table(validation, "Photos per condition and skin type"),
+        _counts_table(prepared, "Crops per condition and skin type (after data prepare)"),
+        Table("Crops per split (split by case)", ["split", "crops"], splits),
+    ]
+    page.add(section, page.picture("figures/prepared.png", "Prepared pairs: image | semantic map | boxes."))
+
+
+def _training(page: Page, layout: DemoLayout) -> None:
+    section = Section("training", "Training")
+    metrics = layout.run / "metrics.jsonl"
+    if not metrics.is_file():
+        section.missing = "No training run yet."
+        page.add(section)
+        return
+    curves = layout.figures / "training-curves.png"
+    plot_training_curves(metrics, curves)
+    samples = sorted((layout.run / "samples").glob("step-*.png"))
+    config = layout.run / "config.yaml"
+    if config.is_file():
+        section.code.append(("The resolved config (run/config.yaml)", config.read_text()))
+    page.add(
+        section,
+        page.picture(
+            curves.relative_to(layout.out), "Losses over training (faint: logged; bold: moving average)."
+        ),
+        page.picture(
+            samples[-1].relative_to(layout.out),
+            "The last sample grid: validation maps, generated images, real images.",
+        )
+        if samples
+        else None,
+    )
+
+
+def _generation(page: Page, layout: DemoLayout) -> None:
+    section = Section("generation", "Synthetic images")
+    figures = [
+        (
+            "generated.png",
+            "Images from the paper's map sampler (validation maps, boxes shifted): image | map.",
+        ),
+        (
+            "real-vs-generated.png",
+            "Fig. 4: per condition, generated images over the real crops whose maps made them.",
+        ),
+        ("tone-sweep.png", "Fig. 5: the same maps on Fitzpatrick types I to VI."),
+        ("size-sweep.png", "Fig. 6: one box grown from 1/8 to 7/8 of the image side."),
+    ]
+    pictures = [page.picture(Path("figures") / name, caption) for name, caption in figures]
+    if not any(pictures):
+        section.missing = "The generation stage has not run."
+    page.add(section, *pictures)
+
+
+def _ablation(page: Page, layout: DemoLayout) -> None:
+    table = page.json(layout.table.relative_to(layout.out) / "ablation.json")
+    section = Section("table1", "Table 1: DermGAN, its ablations and the real floor")
+    if not table:
+        section.missing = "The Table 1 stage has not run."
+        page.add(section)
+        return
+    if table.get("/phantom"):
+        section.text.append(
+            "These are phantom numbers: drawn images and small CPU models. They compare the rows with each "
+            "other; they are not comparable with the paper's, which come from 24,000 real test images."
+        )
+    section.text.append(
+        f"FID of {table.get('/n_test')} real test crops against the test maps rendered by each model "
+        f"({table.get('/trials')} trials of {table.get('/sample_size')} images, mean +/- 1.96 std); the "
+        f"real floor compares {table.get('/n_floor_train')} real train crops with the same test crops."
+    )
+    rows = []
+    for index, row in enumerate(table.get("/rows")):
+        at = f"/rows/{index}"
+        paper = [table.cell(f"{at}/paper_fid", ".1f"), table.cell(f"{at}/paper_fid_ci95", ".1f")]
+        if not row["evaluated"]:
+            rows.append([Cell(row["label"]), *paper, *(Cell("not run (--ablations)") for _ in range(5))])
+            continue
+        ours = [
+            table.cell(f"{at}/{key}", form)
+            for key, form in [
+                ("fid", ".1f"),
+                ("fid_ci95", ".1f"),
+                ("kid", ".4f"),
+                ("band_accuracy", ".0%"),
+                ("ita_error", ".1f"),
+            ]
+        ]
+        rows.append([Cell(row["label"]), *paper, *ours])
+    columns = ["", "paper FID", "± 95%", "our FID", "± 95%", "our KID", "tone in band", "ITA error (°)"]
+    section.tables.append(Table("FID, paper beside ours", columns, rows))
+    page.add(
+        section, page.picture(layout.table.relative_to(layout.out) / "ablation.png", "FID with 95% whiskers.")
+    )
+
+
+def _metrics_row(source: JsonFile, at: str, label: str) -> list[Cell]:
+    keys = [
+        ("n_real", "d"),
+        ("n_fake", "d"),
+        ("fid", ".1f"),
+        ("fid_ci95", ".1f"),
+        ("kid", ".4f"),
+        ("kid_std", ".4f"),
+        ("precision", ".2f"),
+        ("recall", ".2f"),
+    ]
+    return [
+        Cell(label),
+        *(source.cell(f"{at}/{key}", form) for key, form in keys),
+        Cell(source.get(f"{at}/note")),
+    ]
+
+
+def _evaluation(page: Page, layout: DemoLayout) -> None:
+    relative = layout.eval.relative_to(layout.out)
+    fid, tone, roi = (page.json(relative / name) for name in ("fid.json", "tone.json", "roi.json"))
+    section = Section("evaluation", "How close, for every condition and skin tone")
+    if not fid:
+        section.missing = "The evaluation stage has not run."
+        page.add(section)
+        return
+    section.text.append(
+        "Real test crops against the same crops rendered from their maps. "
+        f"{fid.get('/note')} Cells with fewer than 200 images on a side get KID only: FID is biased on "
+        "small sets."
+    )
+    rows = [_metrics_row(fid, "", "all")]
+    rows += [
+        _metrics_row(fid, f"/cells/{index}", " / ".join(cell["cell"].values()))
+        for index, cell in enumerate(fid.get("/cells"))
+    ]
+    columns = ["images", "real", "synthetic", "FID", "± 95%", "KID", "± std", "precision", "recall", "note"]
+    section.tables.append(Table("FID, KID, precision and recall per condition and skin type", columns, rows))
+    if tone:
+        section.text.append(tone.get("/note"))
+        table = _side_by_side(tone, "by_skin_type", "skin_type", TONE_COLUMNS)
+        section.tables.append(replace(table, title="Skin-tone fidelity per requested Fitzpatrick type"))
+    if roi:
+        table = _side_by_side(roi, "by_condition", "condition", ROI_COLUMNS)
+        section.tables.append(
+            replace(table, title="Lesion contrast and box-edge halos", note=roi.get("/note"))
+        )
+    page.add(
+        section, page.picture(relative / "tone.png", "ITA per requested Fitzpatrick type, real vs synthetic.")
+    )
+
+
+def _side_by_side(source: JsonFile, groups: str, name: str, keys: list[tuple[str, str, str]]) -> Table:
+    """One row per group (skin type or condition) and `all`, the sets (real, synthetic) side by side."""
+    sets = source.get("/sets")
+    places = []
+    for index, entry in enumerate(sets):
+        found = {
+            group[name] or "unknown": f"/sets/{index}/{groups}/{i}" for i, group in enumerate(entry[groups])
+        }
+        places.append({**found, "all": f"/sets/{index}/overall"})
+    labels = list(dict.fromkeys(label for found in places for label in found if label != "all"))
+    rows = []
+    for label in [*labels, "all"]:
+        row = [Cell(label)]
+        for found in places:
+            at = found.get(label)
+            row += [source.cell(f"{at}/{key}", form) if at else Cell("-") for key, form, _ in keys]
+        rows.append(row)
+    columns = [name.replace("_", " ")]
+    for entry in sets:
+        columns += [f"{entry['label']}: {keys[0][2]}", *(title for _, _, title in keys[1:])]
+    return Table("", columns, rows)
+
+
+TONE_COLUMNS = [
+    ("n_images", "d", "n"),
+    ("band_accuracy", ".0%", "in band"),
+    ("ita_error", ".1f", "ITA error (°)"),
+]
+ROI_COLUMNS = [("contrast", ".2f", "ROI contrast"), ("edge_score", ".2f", "box-edge score")]
+
+
+def _reproduce(page: Page, commands: dict[str, str]) -> None:
+    stages = page.json("stages.json")
+    section = Section("reproduce", "How this page was made")
+    for caption, text in commands.items():
+        section.code.append((caption, text))
+    if stages:
+        rows = [
+            [Cell(name), stages.cell(f"/{escape_key(name)}/seconds", ".0f")]
+            for name, record in stages.data.items()
+            if record.get("seconds") is not None
+        ]
+        section.tables.append(Table("Time per stage on this machine", ["stage", "seconds"], rows))
+    page.add(section)
+
+
+def write_report(runs: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """Builds OUT (an .html file) from the outputs under RUNS (a demo folder)."""
+    layout = DemoLayout(Path(runs))
+    if not layout.out.is_dir():
+        raise UserError(
+            f"{layout.out} is not a folder of stage outputs; run `dermgan demo --out {layout.out}`"
+        )
+    page = Page(layout.out)
+    for add_section in (_data, _training, _generation, _ablation, _evaluation):
+        add_section(page, layout)
+    environment = Environment(loader=PackageLoader("dermgan.report"), autoescape=select_autoescape())
+    commands = {}
+    settings = page.json(DEMO_SETTINGS_FILE)
+    if settings:
+        template = environment.get_template("demo-commands.txt")
+        commands["The demo, and the same stages as single commands"] = template.render(
+            out=runs, s=settings.data
+        )
+    commands["On real data"] = environment.get_template("real-data-commands.txt").render()
+    _reproduce(page, commands)
+    html = environment.get_template("report.html").render(
+        sections=page.sections,
+        made=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        phantom=(layout.phantom / "manifest.csv").is_file(),
+    )
+    out = Path(out)
+    write_text(out, html)
+    return out

@@ -1,0 +1,107 @@
+"""`dermgan demo --quick` end to end: every figure of the report decodes, every number is its stage's JSON."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from conftest import run_cli
+from dermgan.demo.pipeline import run_demo
+from dermgan.report.cells import resolve, show
+
+
+class ReportParser(HTMLParser):
+    """Collects the embedded images and every table cell that names the JSON its number came from."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[str] = []
+        self.cells: list[tuple[str, str, str]] = []
+        self.texts: list[str] = []
+        self._open: dict[str, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {key: value or "" for key, value in attrs}
+        if tag == "img":
+            self.images.append(attributes["src"])
+        if tag == "td":
+            self._open = {**attributes, "text": ""}
+
+    def handle_data(self, data: str) -> None:
+        self.texts.append(data)
+        if self._open is not None:
+            self._open["text"] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._open is not None:
+            if "data-json" in self._open:
+                self.cells.append((self._open["data-json"], self._open["data-format"], self._open["text"]))
+            self._open = None
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    run_demo(out, quick=True, progress=False)
+    return out
+
+
+def parse(report: Path) -> ReportParser:
+    parser = ReportParser()
+    parser.feed(report.read_text())
+    return parser
+
+
+def test_every_figure_decodes_as_an_image(demo: Path):
+    parser = parse(demo / "report.html")
+    assert len(parser.images) == 9
+    for source in parser.images:
+        header, encoded = source.split(",", 1)
+        assert header == "data:image/png;base64"
+        with Image.open(io.BytesIO(base64.b64decode(encoded))) as image:
+            image.load()
+            assert min(image.size) >= 32
+
+
+def test_every_number_equals_the_stage_json_it_came_from(demo: Path):
+    parser = parse(demo / "report.html")
+    files = {source.split("#")[0] for source, _, _ in parser.cells}
+    assert {"ablation/ablation.json", "eval/fid.json", "eval/tone.json", "eval/roi.json"} <= files
+    assert len(parser.cells) > 100
+    documents = {name: json.loads((demo / name).read_text()) for name in files}
+    for source, form, text in parser.cells:
+        name, pointer = source.split("#")
+        assert text == show(resolve(documents[name], pointer), form), source
+
+
+def test_the_page_says_it_is_phantom_data_and_which_rows_were_not_run(demo: Path):
+    text = " ".join(" ".join(parse(demo / "report.html").texts).split())
+    assert "The phantom dataset is synthetic." in text and "These are phantom numbers" in text
+    assert text.count("not run (--ablations)") == 3 * 5
+    assert "dermgan demo --out" in text and "--quick" in text and "dermgan data import" in text
+
+
+def test_a_second_demo_skips_every_stage(demo: Path, capsys):
+    before = (demo / "run" / "generator.safetensors").stat().st_mtime_ns
+    outcomes = run_demo(demo, quick=True, progress=False)
+    assert [outcome.skipped for outcome in outcomes] == [True] * len(outcomes)
+    assert (demo / "run" / "generator.safetensors").stat().st_mtime_ns == before
+    assert "up to date, skipped" in capsys.readouterr().out
+
+
+def test_the_report_command_rebuilds_the_page_from_the_outputs_alone(
+    demo: Path, monkeypatch, capsys, tmp_path
+):
+    code, stdout, _ = run_cli(monkeypatch, capsys, "report", "--runs", demo, "--out", tmp_path / "again.html")
+    assert code == 0 and "again.html" in stdout
+    assert parse(tmp_path / "again.html").cells == parse(demo / "report.html").cells
+    code, _, err = run_cli(
+        monkeypatch, capsys, "report", "--runs", tmp_path / "nowhere", "--out", tmp_path / "x.html"
+    )
+    assert code == 1 and "is not a folder of stage outputs" in err
