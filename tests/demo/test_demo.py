@@ -60,7 +60,7 @@ def parse(report: Path) -> ReportParser:
 
 def test_every_figure_decodes_as_an_image(demo: Path):
     parser = parse(demo / "report.html")
-    assert len(parser.images) == 9
+    assert len(parser.images) == 10
     for source in parser.images:
         header, encoded = source.split(",", 1)
         assert header == "data:image/png;base64"
@@ -72,7 +72,13 @@ def test_every_figure_decodes_as_an_image(demo: Path):
 def test_every_number_equals_the_stage_json_it_came_from(demo: Path):
     parser = parse(demo / "report.html")
     files = {source.split("#")[0] for source, _, _ in parser.cells}
-    assert {"ablation/ablation.json", "eval/fid.json", "eval/tone.json", "eval/roi.json"} <= files
+    assert {
+        "ablation/ablation.json",
+        "eval/fid.json",
+        "eval/tone.json",
+        "eval/roi.json",
+        "classify/compare/compare.json",
+    } <= files
     assert len(parser.cells) > 100
     documents = {name: json.loads((demo / name).read_text()) for name in files}
     for source, form, text in parser.cells:

@@ -51,5 +51,14 @@ class DemoLayout:
         return self.out / "classify"
 
     @property
+    def comparison(self) -> Path:
+        return self.classify / "compare"
+
+    @property
+    def resized(self) -> Path:
+        """The classifiers' cache of photos resized to their input size."""
+        return self.out / "resized-cache"
+
+    @property
     def cache(self) -> Path:
         return self.out / "feature-cache"

@@ -36,7 +36,12 @@ class DemoSettings:
     trials: int = 10
     floor_images: int | None = 300
     """Real train crops for Table 1's floor row: each costs an Inception pass (about 0.3 s on a CPU)."""
-    classifier_overrides: tuple[str, ...] = ()
+    rare_condition: str = "melanoma"
+    rare_train_images: int = 8
+    """Real training photos of the rare condition the classifiers keep: the gap synthetic images fill."""
+    synthetic_rare: int = 200
+    """Synthetic images of the rare condition added to the augmented classifier's training data."""
+    classifier_overrides: tuple[str, ...] = ("train.epochs=15",)
     seed: int = 0
     estimates_s: dict[str, float] = field(default_factory=dict)
 
@@ -65,7 +70,9 @@ QUICK = DemoSettings(
     figure_crops=2,
     trials=3,
     floor_images=50,
-    classifier_overrides=("train.epochs=2",),
+    rare_train_images=2,
+    synthetic_rare=12,
+    classifier_overrides=("train.epochs=2", "model.arch=mobilenet_v3_small", "train.num_workers=0"),
     estimates_s={"data": 10, "train": 15, "table": 40, "generate": 5, "evaluate": 10, "classify": 20},
 )
 
@@ -181,6 +188,45 @@ def _evaluate(paths: DemoLayout, settings: DemoSettings, progress: bool) -> None
     evaluate_roi(paths.prepared, paths.twins, out=paths.eval, split="test", progress=progress)
 
 
+def _classify(paths: DemoLayout, settings: DemoSettings, progress: bool) -> None:
+    """The paper's augmentation experiment: the rare condition kept rare in the classifiers' real training
+    photos, then filled with synthetic images of it; both runs scored on the same test photos."""
+    from dermgan.classification.compare import compare_classifiers
+    from dermgan.classification.trainer import train_classifier
+    from dermgan.generation.generate import generate, make_plan
+    from dermgan.generation.synthesize import Synthesizer
+    from dermgan.training.checkpoint import latest_checkpoint
+
+    synthesizer = Synthesizer(paths.run)
+    plan = make_plan(synthesizer, n=settings.synthetic_rare, conditions=[settings.rare_condition])
+    extra = paths.classify / "synthetic"
+    generate(paths.run, extra, plan, seed=settings.seed, progress=progress, synthesizer=synthesizer)
+    manifest = paths.phantom / "manifest.csv"
+    overrides = (
+        f"data.size={settings.image_size}",
+        f"data.max_train_images={{{settings.rare_condition}: {settings.rare_train_images}}}",
+        f"data.cache={paths.resized}",
+        f"train.seed={settings.seed}",
+        *settings.classifier_overrides,
+    )
+    runs = {"baseline": {}, "augmented": {"extra": extra / "manifest.csv", "generators": [paths.run]}}
+    for name, inputs in runs.items():
+        run = paths.classify / name
+        if latest_checkpoint(run) is not None:
+            train_classifier(resume=run, progress=progress)
+        else:
+            train_classifier(
+                manifest, run, splits=paths.prepared, overrides=overrides, progress=progress, **inputs
+            )
+    compare_classifiers(
+        paths.classify / "baseline",
+        paths.classify / "augmented",
+        manifest,
+        out=paths.comparison,
+        progress=progress,
+    )
+
+
 def demo_stages(out: Path, settings: DemoSettings, progress: bool = True) -> list[Stage]:
     paths = DemoLayout(out)
     estimates = settings.estimates_s
@@ -246,6 +292,21 @@ def demo_stages(out: Path, settings: DemoSettings, progress: bool = True) -> lis
             settings={"trials": settings.trials},
             needs=["table"],
             estimate_s=estimates.get("evaluate", 0),
+        ),
+        Stage(
+            "classify",
+            f"classifiers with and without synthetic {settings.rare_condition}, compared",
+            lambda: _classify(paths, settings, progress),
+            outputs=[paths.classify],
+            settings={
+                "rare_condition": settings.rare_condition,
+                "rare_train_images": settings.rare_train_images,
+                "synthetic_rare": settings.synthetic_rare,
+                "overrides": list(settings.classifier_overrides),
+                "seed": settings.seed,
+            },
+            needs=["train"],
+            estimate_s=estimates.get("classify", 0),
         ),
     ]
 

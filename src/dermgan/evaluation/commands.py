@@ -274,6 +274,10 @@ def ablation_command(
         typer.Option(help="Only these rows, e.g. dermgan,no-roi-loss; the others say 'not run'."),
     ] = None,
     trials: Annotated[int, typer.Option(help="FID repeats on random subsets, for the intervals.")] = 10,
+    floor_images: Annotated[
+        int | None,
+        typer.Option(help="Real train crops of the real floor row (a seeded subset; default: all)."),
+    ] = None,
     cache: Annotated[Path | None, typer.Option(help="Feature cache folder.")] = None,
     workers: Workers = None,
     progress: Progress = True,
@@ -284,6 +288,8 @@ def ablation_command(
 
     if trials < 2:
         raise UserError("--trials must be at least 2 for an interval")
+    if floor_images is not None and floor_images < 2:
+        raise UserError("--floor-images must be at least 2")
     result = run_ablation(
         data,
         out,
@@ -292,6 +298,7 @@ def ablation_command(
         runs=_runs(runs),
         rows=[row.strip() for row in rows.split(",") if row.strip()] if rows else tuple(ABLATIONS),
         trials=trials,
+        floor_images=floor_images,
         cache=cache,
         workers=workers,
         progress=progress,

@@ -34,8 +34,15 @@ def resolve(document: Any, pointer: str) -> Any:
 
 
 def show(value: Any, form: str) -> str:
-    """How a number is printed in the report: None is n/a."""
-    return MISSING if value is None else format(value, form)
+    """How a number is printed in the report: None is n/a; an estimate with its interval
+    (`{"value", "low", "high"}`) is `value [low, high]`."""
+    if value is None:
+        return MISSING
+    if isinstance(value, dict):
+        low, high = value.get("low"), value.get("high")
+        shown = format(value["value"], form)
+        return shown if low is None or high is None else f"{shown} [{low:{form}}, {high:{form}}]"
+    return format(value, form)
 
 
 class JsonFile:

@@ -285,6 +285,76 @@ TONE_COLUMNS = [
 ROI_COLUMNS = [("contrast", ".2f", "ROI contrast"), ("edge_score", ".2f", "box-edge score")]
 
 
+def _change_cells(source: JsonFile, at: str) -> list[Cell]:
+    """Baseline, augmented and their difference, each shown with its 95% interval."""
+    return [source.cell(f"{at}/{run}", ".3f") for run in ("baseline", "augmented", "difference")]
+
+
+def _classification(page: Page, layout: DemoLayout) -> None:
+    relative = layout.comparison.relative_to(layout.out)
+    compare = page.json(relative / "compare.json")
+    section = Section("classification", "Synthetic images as training data (Fig. 8)")
+    if not compare:
+        section.missing = "The classifier stage has not run."
+        page.add(section)
+        return
+    baseline = page.json(layout.classify.relative_to(layout.out) / "baseline" / "run.json")
+    augmented = page.json(layout.classify.relative_to(layout.out) / "augmented" / "run.json")
+    settings = page.json(DEMO_SETTINGS_FILE)
+    rare = settings.get("/rare_condition") if settings else None
+    if rare and baseline and augmented:
+        section.text.append(
+            "Two MobileNet classifiers, trained from scratch on the original (uncropped) photos of the "
+            "train cases, with the same flips and colour jitter. Both keep only "
+            f"{baseline.get('/train_counts')[rare]} real training photos of {rare}; the augmented one adds "
+            f"{augmented.get('/n_synthetic')} synthetic {rare} images made by the demo's generator from "
+            "validation maps. Both are scored on the same test photos, with 95% bootstrap intervals over "
+            "the test images; the tests are paired, image by image."
+        )
+    classes = compare.get("/classes")
+    t_test = compare.get("/paired_t")
+    summary = [
+        Cell("top-1"),
+        compare.cell("/n_images", "d"),
+        *_change_cells(compare, "/top1"),
+        compare.cell("/mcnemar/exact_p", ".3g"),
+        compare.cell("/paired_t/p", ".3g") if t_test["p"] is not None else Cell(t_test["note"] or "-"),
+    ]
+    run_columns = ["baseline [95% CI]", "augmented [95% CI]", "difference [95% CI]"]
+    section.tables.append(
+        Table(
+            "Top-1 accuracy, the same test photos for both runs",
+            ["", "test photos", *run_columns, "McNemar exact p", "paired t-test p"],
+            [summary],
+        )
+    )
+    per_class = [
+        [
+            Cell(name),
+            compare.cell(f"/per_class/{index}/support", "d"),
+            *_change_cells(compare, f"/per_class/{index}/f1"),
+        ]
+        for index, name in enumerate(classes)
+    ]
+    section.tables.append(Table("F1 per condition", ["condition", "test photos", *run_columns], per_class))
+    per_type = [
+        [
+            Cell(group["skin_type"]),
+            compare.cell(f"/per_skin_type/{index}/n", "d"),
+            *_change_cells(compare, f"/per_skin_type/{index}/top1"),
+            compare.cell(f"/per_skin_type/{index}/mcnemar_exact_p", ".3g"),
+        ]
+        for index, group in enumerate(compare.get("/per_skin_type"))
+    ]
+    section.tables.append(
+        Table("Top-1 per skin type", ["skin type", "test photos", *run_columns, "McNemar exact p"], per_type)
+    )
+    page.add(
+        section,
+        page.picture(relative / "compare.png", "F1 per condition, baseline vs augmented, 95% whiskers."),
+    )
+
+
 def _reproduce(page: Page, commands: dict[str, str]) -> None:
     stages = page.json("stages.json")
     section = Section("reproduce", "How this page was made")
@@ -308,7 +378,7 @@ def write_report(runs: str | os.PathLike[str], out: str | os.PathLike[str]) -> P
             f"{layout.out} is not a folder of stage outputs; run `dermgan demo --out {layout.out}`"
         )
     page = Page(layout.out)
-    for add_section in (_data, _training, _generation, _ablation, _evaluation):
+    for add_section in (_data, _training, _generation, _ablation, _evaluation, _classification):
         add_section(page, layout)
     environment = Environment(loader=PackageLoader("dermgan.report"), autoescape=select_autoescape())
     commands = {}
