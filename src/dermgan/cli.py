@@ -400,7 +400,10 @@ def demo_command(
     ablations: Annotated[
         bool, typer.Option("--ablations", help="Also train the three Table 1 ablations (3x the training).")
     ] = False,
-    size: Annotated[int, typer.Option(help="Crop size: 64 on a CPU, 256 (the paper's, a GPU config).")] = 64,
+    size: Annotated[
+        int | None,
+        typer.Option(help="Crop size (default 64, for a CPU); 256 is the paper's, with its GPU config."),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """The whole story on the phantom: data, training, generation, evaluation, report.html. Resumable."""

@@ -77,13 +77,17 @@ QUICK = DemoSettings(
 )
 
 
-def demo_settings(quick: bool, ablations: bool, size: int) -> DemoSettings:
-    """The full or quick settings; 256 px switches to the paper's GPU config."""
+def demo_settings(quick: bool, ablations: bool, size: int | None = None) -> DemoSettings:
+    """The full or quick settings; `size` 256 or more switches to the paper's GPU config."""
+    if quick and size is not None:
+        raise UserError(f"--quick runs at {QUICK.image_size} px; drop --size {size} or --quick")
     base = QUICK if quick else FULL
-    if size < 32:
-        raise UserError(f"--size {size} is too small for the demo; use 64 (CPU) or 256 (GPU, the paper's)")
     changes: dict = {"ablations": ablations}
-    if size != base.image_size and not quick:
+    if size is not None:
+        if size < 32 or size & (size - 1):
+            raise UserError(
+                f"--size must be a power of two from 32 up (64 on a CPU, 256 on a GPU), not {size}"
+            )
         changes["image_size"] = size
         changes["config"] = "paper.yaml" if size >= 256 else base.config
     return DemoSettings(**{**asdict(base), **changes})
@@ -319,7 +323,7 @@ def run_demo(
     *,
     quick: bool = False,
     ablations: bool = False,
-    size: int = 64,
+    size: int | None = None,
     progress: bool = True,
 ) -> list[StageOutcome]:
     """Runs (or resumes) every stage under OUT and writes OUT/report.html."""
