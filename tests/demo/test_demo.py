@@ -111,3 +111,14 @@ def test_the_report_command_rebuilds_the_page_from_the_outputs_alone(
         monkeypatch, capsys, "report", "--runs", tmp_path / "nowhere", "--out", tmp_path / "x.html"
     )
     assert code == 1 and "is not a folder of stage outputs" in err
+
+
+def test_a_folder_of_real_photos_is_not_called_phantom(demo: Path, tmp_path):
+    from dermgan.data.manifest import read_manifest, write_manifest
+    from dermgan.report.html import write_report
+
+    rows = read_manifest(demo / "photos" / "manifest.csv").rows
+    write_manifest(tmp_path / "photos" / "manifest.csv", [{**row, "dataset": "my-clinic"} for row in rows])
+    text = " ".join(parse(write_report(tmp_path, tmp_path / "report.html")).texts)
+    assert "DermGAN on your data" in text and "phantom dataset is synthetic" not in text
+    assert "The data stage has not run." in text

@@ -14,8 +14,9 @@ class DemoLayout:
     out: Path
 
     @property
-    def phantom(self) -> Path:
-        return self.out / "phantom"
+    def photos(self) -> Path:
+        """The uncropped photos and their manifest (the phantom's, in the demo)."""
+        return self.out / "photos"
 
     @property
     def prepared(self) -> Path:

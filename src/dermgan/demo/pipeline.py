@@ -108,10 +108,10 @@ def _make_data(paths: DemoLayout, settings: DemoSettings, progress: bool) -> Non
     from dermgan.data.show import show_prepared
     from dermgan.data.validate import validate_manifest, write_validation
 
-    make_phantom(paths.phantom, settings.n_photos, seed=settings.seed, progress=progress)
-    manifest = paths.phantom / "manifest.csv"
+    make_phantom(paths.photos, settings.n_photos, seed=settings.seed, progress=progress)
+    manifest = paths.photos / "manifest.csv"
     report, _ = validate_manifest(manifest, progress=progress)
-    write_validation(report, paths.phantom, skip_bad=False)
+    write_validation(report, paths.photos, skip_bad=False)
     prepare_dataset(manifest, paths.prepared, size=settings.image_size, seed=settings.seed, progress=progress)
     show_prepared(paths.prepared, paths.figures / "prepared.png", n=16)
 
@@ -205,7 +205,7 @@ def _classify(paths: DemoLayout, settings: DemoSettings, progress: bool) -> None
     plan = make_plan(synthesizer, n=settings.synthetic_rare, conditions=[settings.rare_condition])
     extra = paths.classify / "synthetic"
     generate(paths.run, extra, plan, seed=settings.seed, progress=progress, synthesizer=synthesizer)
-    manifest = paths.phantom / "manifest.csv"
+    manifest = paths.photos / "manifest.csv"
     overrides = (
         f"data.size={settings.image_size}",
         f"data.max_train_images={{{settings.rare_condition}: {settings.rare_train_images}}}",
@@ -246,7 +246,7 @@ def demo_stages(out: Path, settings: DemoSettings, progress: bool = True) -> lis
             "data",
             "phantom photos, validated and prepared",
             lambda: _make_data(paths, settings, progress),
-            outputs=[paths.phantom, paths.prepared, paths.figures / "prepared.png"],
+            outputs=[paths.photos, paths.prepared, paths.figures / "prepared.png"],
             settings=data_settings,
             estimate_s=estimates.get("data", 0),
         ),

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from dermgan.data.manifest import read_manifest
+from dermgan.data.phantom.dataset import DATASET_NAME as PHANTOM_DATASET
 from dermgan.demo.layout import DEMO_SETTINGS_FILE, DemoLayout
 from dermgan.errors import UserError
 from dermgan.files import write_text
@@ -88,19 +90,29 @@ def _counts_table(source: JsonFile, title: str) -> Table:
     return Table(title, ["condition", *(f"type {t}" for t in types)], rows)
 
 
-def _data(page: Page, layout: DemoLayout) -> None:
-    validation = page.json(layout.phantom.relative_to(layout.out) / "validate.json")
+def is_phantom(layout: DemoLayout) -> bool:
+    """Whether the photos are the built-in phantom's (its manifest's `dataset` column says so)."""
+    manifest = layout.photos / "manifest.csv"
+    return manifest.is_file() and any(
+        row.get("dataset") == PHANTOM_DATASET for row in read_manifest(manifest).rows
+    )
+
+
+def _data(page: Page, layout: DemoLayout, phantom: bool) -> None:
+    validation = page.json(layout.photos.relative_to(layout.out) / "validate.json")
     prepared = page.json(layout.prepared.relative_to(layout.out) / "prepare.json")
     section = Section("data", "The data")
     if not validation or not prepared:
         section.missing = "The data stage has not run."
         page.add(section)
         return
-    section.text.append(
-        "The phantom dataset is drawn by dermgan itself: skin of each Fitzpatrick type and eight conditions "
-        "with tone-aware shapes and colours. It is synthetic, so that every stage can run without real "
-        "photos; nothing clinical follows from it. Melanoma and types V-VI are rare in it, as in real data."
-    )
+    if phantom:
+        section.text.append(
+            "The phantom dataset is drawn by dermgan itself: skin of each Fitzpatrick type and eight "
+            "conditions with tone-aware shapes and colours. It is synthetic, so that every stage can run "
+            "without real photos; nothing clinical follows from it. Melanoma and types V-VI are rare in it, "
+            "as in real data."
+        )
     splits = [
         [Cell(split), prepared.cell(f"/crops_per_split/{split}", "d")]
         for split in prepared.get("/crops_per_split")
@@ -378,7 +390,9 @@ def write_report(runs: str | os.PathLike[str], out: str | os.PathLike[str]) -> P
             f"{layout.out} is not a folder of stage outputs; run `dermgan demo --out {layout.out}`"
         )
     page = Page(layout.out)
-    for add_section in (_data, _training, _generation, _ablation, _evaluation, _classification):
+    phantom = is_phantom(layout)
+    _data(page, layout, phantom)
+    for add_section in (_training, _generation, _ablation, _evaluation, _classification):
         add_section(page, layout)
     environment = Environment(loader=PackageLoader("dermgan.report"), autoescape=select_autoescape())
     commands = {}
@@ -393,7 +407,7 @@ def write_report(runs: str | os.PathLike[str], out: str | os.PathLike[str]) -> P
     html = environment.get_template("report.html").render(
         sections=page.sections,
         made=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        phantom=(layout.phantom / "manifest.csv").is_file(),
+        phantom=phantom,
     )
     out = Path(out)
     write_text(out, html)

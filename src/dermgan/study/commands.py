@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -102,11 +103,38 @@ def serve_command(
         links = connection.execute("SELECT name, token FROM participants ORDER BY id").fetchall()
     finally:
         connection.close()
+    listener = _listen(host, port)
     base = (public_url or f"http://{host}:{port}").rstrip("/")
-    console.out.print(f"admin page (keep it private): {base}{admin_path(admin_token)}", markup=False)
+    console.out.print(
+        f"admin page (keep it private): {base}{admin_path(admin_token)}", markup=False, soft_wrap=True
+    )
     for name, token in links:
-        console.out.print(f"{name}: {base}{participant_path(token)}", markup=False)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning", proxy_headers=True)
+        console.out.print(f"{name}: {base}{participant_path(token)}", markup=False, soft_wrap=True)
+    config = uvicorn.Config(
+        app, host=host, port=port, access_log=False, log_level="warning", proxy_headers=True
+    )
+    uvicorn.Server(config).run(sockets=[listener])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before any link is printed: a taken port is one clear error."""
+    if not 1 <= port <= 65535:
+        raise UserError(f"--port {port} must be between 1 and 65535")
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except OSError as error:
+        raise UserError(f"--host {host!r} is not an address of this machine ({error})") from None
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        raise UserError(
+            f"cannot listen on {host}:{port} ({error.strerror or error}); stop the other server or "
+            "choose another --port"
+        ) from None
+    return listener
 
 
 @study_app.command("results")

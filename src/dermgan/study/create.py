@@ -15,7 +15,7 @@ from dermgan.evaluation.image_sets import load_image_set
 from dermgan.files import atomic_path
 from dermgan.study.design import Candidate, DesignedQuestion, relevance_design, turing_design
 from dermgan.study.encode import encode_study_image
-from dermgan.study.participants import add_participants, new_token
+from dermgan.study.participants import Participant, add_participants, new_token
 from dermgan.study.store import KINDS, SCHEMA, StudyMeta, open_database, transaction, write_meta
 
 IMAGE_ID_BYTES = 12
@@ -49,6 +49,8 @@ def admin_path(token: str) -> str:
 
 
 def _candidates(manifest: Path, source: str, split: str | None) -> list[Candidate]:
+    if not manifest.exists():
+        raise UserError(f"--{source} {manifest} does not exist; give a manifest or a folder holding one")
     images = load_image_set(manifest, split=split if source == "real" else None)
     if not images.rows:
         raise UserError(f"{manifest} is a folder of images; the study needs a manifest with conditions")
@@ -117,17 +119,10 @@ def create_study(
     meta = StudyMeta(
         kind=kind, image_size=image_size, seed=seed, admin_token=new_token(), admin_csrf=new_token()
     )
-    with atomic_path(out) as temporary:
-        temporary.unlink()
-        connection = open_database(temporary)
-        try:
-            connection.executescript(SCHEMA)
-            with transaction(connection):
-                write_meta(connection, meta)
-                _write_questions(connection, design, image_size)
-            added = add_participants(connection, participants, seed)
-        finally:
-            connection.close()
+    try:
+        added = _write_study(out, meta, design, participants)
+    except (OSError, sqlite3.OperationalError) as error:
+        raise UserError(f"cannot write the study {out} ({error}); choose another --out") from None
     images = [image for question in design for image in question.images]
     return StudyCreated(
         study=str(out),
@@ -140,6 +135,23 @@ def create_study(
         admin_path=admin_path(meta.admin_token),
         participants=[ParticipantLink(name=p.name, path=participant_path(p.token)) for p in added],
     )
+
+
+def _write_study(
+    out: Path, meta: StudyMeta, design: list[DesignedQuestion], participants: int
+) -> list[Participant]:
+    """The study database at `out`, complete or not at all (written beside it, then renamed)."""
+    with atomic_path(out) as temporary:
+        temporary.unlink()
+        connection = open_database(temporary)
+        try:
+            connection.executescript(SCHEMA)
+            with transaction(connection):
+                write_meta(connection, meta)
+                _write_questions(connection, design, meta.image_size)
+            return add_participants(connection, participants, meta.seed)
+        finally:
+            connection.close()
 
 
 def _write_questions(connection: sqlite3.Connection, design: list[DesignedQuestion], image_size: int) -> None:

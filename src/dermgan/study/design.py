@@ -65,6 +65,10 @@ def turing_design(
     candidates: Sequence[Candidate], conditions: Sequence[str], n_real: int, n_synthetic: int, seed: int
 ) -> list[DesignedQuestion]:
     """`n_real` real and `n_synthetic` synthetic images, each condition's share even, in shuffled order."""
+    if n_real < 0 or n_synthetic < 0 or n_real + n_synthetic == 0:
+        raise UserError(
+            f"--n-real {n_real} and --n-synthetic {n_synthetic} must be 0 or more, and not both 0"
+        )
     rng = random.Random(seed)
     pools = Pools(candidates, rng, "lower --n-real / --n-synthetic or choose fewer --conditions")
     images = []
@@ -81,6 +85,8 @@ def relevance_design(
     """`n_questions` "which of these show X?" screens of `per_question` images, in shuffled order."""
     if len(conditions) < 2:
         raise UserError("a relevance study needs at least two conditions (the others are distractors)")
+    if n_questions < 1:
+        raise UserError(f"--questions {n_questions} must be at least 1")
     if per_question < 4 or per_question % 4:
         raise UserError(f"--per-question {per_question} must be a multiple of 4 (half target, half other)")
     rng = random.Random(seed)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from dermgan.errors import UserError
 from dermgan.files import write_json, write_text
 from dermgan.study.plots import plot_rates
 from dermgan.study.scoring import RATE_NAMES, StudyResults, score
@@ -44,8 +45,11 @@ def study_results(study: str | os.PathLike[str], out: str | os.PathLike[str]) ->
         results = score(connection, str(study))
     finally:
         connection.close()
-    write_json(out / "results.json", results.model_dump(mode="json"))
-    write_text(out / "participants.csv", _csv(results.participants, results.kind))
-    write_text(out / "conditions.csv", _csv(results.conditions, results.kind))
-    plot_rates(results, out / f"{results.kind}.png")
+    try:
+        write_json(out / "results.json", results.model_dump(mode="json"))
+        write_text(out / "participants.csv", _csv(results.participants, results.kind))
+        write_text(out / "conditions.csv", _csv(results.conditions, results.kind))
+        plot_rates(results, out / f"{results.kind}.png")
+    except OSError as error:
+        raise UserError(f"cannot write the results into {out} ({error}); choose another --out") from None
     return results

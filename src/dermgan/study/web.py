@@ -48,7 +48,9 @@ Study = Annotated[ServedStudy, Depends(served)]
 
 
 def render(request: Request, template: str, status: int = 200, **context: object) -> HTMLResponse:
-    return templates.TemplateResponse(request, template, context, status_code=status)
+    """The page `template` with `context`; templates see the HTTP status as `status_code`."""
+    page = {"status_code": status, **context}
+    return templates.TemplateResponse(request, template, page, status_code=status)
 
 
 def not_found() -> HTTPException:

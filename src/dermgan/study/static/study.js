@@ -14,3 +14,18 @@ document.addEventListener("submit", (event) => {
   }
   event.target.dataset.sent = "yes";
 });
+
+// Coming back to a page from the browser's history: it may be sent again (the server ignores replays).
+window.addEventListener("pageshow", () => {
+  for (const form of document.forms) delete form.dataset.sent;
+});
+
+// Relevance questions: say how many images are selected, so "none" is a visible, deliberate answer.
+function countPicked() {
+  const counter = document.querySelector(".picked-count");
+  if (!counter) return;
+  const picked = document.querySelectorAll('input[name="picked"]:checked').length;
+  counter.textContent = picked === 0 ? "None selected" : `${picked} selected`;
+}
+document.addEventListener("change", countPicked);
+document.addEventListener("DOMContentLoaded", countPicked);
