@@ -117,6 +117,9 @@ def test_the_same_seed_draws_the_same_images(manifests, tmp_path: Path):
         ({"kind": "relevance", "per_question": 6}, "multiple of 4"),
         ({"kind": "relevance", "conditions": ["acne"]}, "at least two conditions"),
         ({"image_size": 8}, "between 32 and 1024"),
+        ({"n_real": -1}, "--n-real -1 and --n-synthetic 80 must be 0 or more, and not both 0"),
+        ({"n_real": 0, "n_synthetic": 0}, "must be 0 or more, and not both 0"),
+        ({"kind": "relevance", "questions": 0}, "--questions 0 must be at least 1"),
     ],
 )
 def test_an_impossible_study_is_one_clear_error(manifests, tmp_path: Path, options, needle):
@@ -170,3 +173,13 @@ def test_study_create_prints_the_result_as_json(monkeypatch, capsys, manifests, 
         monkeypatch, capsys, "study", "results", tmp_path / "none.db", "--out", tmp_path
     )
     assert code == 1 and "does not exist; make one with `dermgan study create`" in stderr
+
+
+def test_a_missing_manifest_or_an_unwritable_output_is_one_clear_error(manifests, tmp_path: Path):
+    real, synthetic = manifests
+    with pytest.raises(UserError, match=r"--real .*nowhere\.csv does not exist"):
+        create_study(tmp_path / "nowhere.csv", synthetic, "turing", tmp_path / "s.db")
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the study's folder should be")
+    with pytest.raises(UserError, match=r"cannot write the study .*choose another --out"):
+        create_study(real, synthetic, "turing", blocker / "s.db", n_real=2, n_synthetic=2)

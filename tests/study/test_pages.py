@@ -75,6 +75,7 @@ def test_the_admin_page_shows_progress_and_results_and_adds_participants(turing)
         answer_next(client, participants[0], lambda p: p.images)
     page = client.get(f"/admin/{admin}").text
     assert '<progress value="4" max="160"></progress> 4 / 160' in page
+    assert "last answer" in page and page.count("(finished)") == 0
     assert "TPR (real judged real)" in page and "1.00 &plusmn; 0.00" in page
     csrf = read_page(page).csrf
     response = client.post(f"/admin/{admin}/participants", data={"csrf": csrf, "count": 2})
@@ -82,3 +83,10 @@ def test_the_admin_page_shows_progress_and_results_and_adds_participants(turing)
     added = tokens(client.get(f"/admin/{admin}").text)
     assert len(added) == 5 and added[:3] == participants
     assert "I agree, start" in client.get(f"/p/{added[4]}").text
+
+
+def test_an_unknown_link_says_page_not_found(turing):
+    client, _, _ = turing
+    response = client.get("/p/" + "x" * 32)
+    assert response.status_code == 404 and "<h1>Page not found</h1>" in response.text
+    assert "Back to the study" not in response.text

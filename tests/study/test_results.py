@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from conftest import run_cli
+from dermgan.errors import UserError
 from dermgan.study.create import create_study
 from dermgan.study.participants import find_participant
 from dermgan.study.session import consent, record_answer, screens
@@ -166,3 +167,31 @@ def test_a_study_without_answers_scores_empty(turing_db: Path, tmp_path: Path):
     assert results.participants == [] and results.conditions == []
     assert [p.answered for p in results.progress] == [0, 0, 0]
     assert json.loads((tmp_path / "results.json").read_text())["kind"] == "turing"
+
+
+def test_early_results_plot_a_rate_nobody_has_answered_as_missing_not_zero(turing_db: Path, tmp_path: Path):
+    """One answer: only a TPR or only an FPR exists; the figure is still written (no bar for the other)."""
+    from dermgan.study.results import study_results
+
+    connection = connect(turing_db)
+    participant = find_participant(
+        connection, connection.execute("SELECT token FROM participants").fetchone()[0]
+    )
+    consent(connection, participant)
+    participant = find_participant(connection, participant.token)
+    (screen,) = screens(connection, participant, 1)
+    record_answer(connection, participant, screen.question_id, screen.image_ids)
+    connection.close()
+    results = study_results(turing_db, tmp_path)
+    (overall,) = [s for s in results.conditions if s.condition == "all"]
+    assert (overall.real_mean is None) != (overall.synthetic_mean is None)
+    assert Image.open(tmp_path / "turing.png").size[0] > 0
+
+
+def test_results_into_an_unwritable_folder_is_one_clear_error(turing_db: Path, tmp_path: Path):
+    from dermgan.study.results import study_results
+
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the results folder should be")
+    with pytest.raises(UserError, match="cannot write the results into"):
+        study_results(turing_db, blocker / "out")

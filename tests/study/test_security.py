@@ -188,6 +188,8 @@ def test_forms_are_protected_against_cross_site_request_forgery(study):
     admin_form = {"csrf": "f" * 32, "count": 1}
     assert client.post(f"/admin/{admin}/participants", data=admin_form).status_code == 403
     assert _count(db, "answers") == 0 and _count(db, "participants") == 3
+    expired = client.post(url, data={**form, "csrf": "f" * 32}).text
+    assert "out of date" in expired and f'href="/p/{participants[0]}"' in expired
     same_site = client.post(url, data=form, headers={"Origin": "http://testserver"})
     assert same_site.status_code == 303 and _count(db, "answers") == 1
 

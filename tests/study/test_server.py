@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import http.client
 import signal
+import socket
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx2
+import pytest
 
+from dermgan.errors import UserError
+from dermgan.study.commands import _listen
 from dermgan.study.participants import add_participants
 from dermgan.study.store import connect, read_meta
 
@@ -102,3 +106,14 @@ def test_thirty_participants_at_once_each_answer_stored_exactly_once(turing_db: 
     ).fetchone()
     assert picks == (4800, 4800)
     connection.close()
+
+
+def test_a_port_already_in_use_is_one_clear_error_before_any_link_is_printed(turing_db: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(UserError, match=f"cannot listen on 127.0.0.1:{port}"):
+            _listen("127.0.0.1", port)
+    with pytest.raises(UserError, match="--port 70000 must be between 1 and 65535"):
+        _listen("127.0.0.1", 70000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +18,14 @@ from dermgan.study.store import StudyMeta
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def clock(seconds: float | None) -> str:
+    """A stored time (seconds since the epoch) as the server's local date and minute; "-" for none."""
+    return "-" if seconds is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
+
+
+templates.env.filters["clock"] = clock
 Token = Annotated[str, PathParameter(pattern=TOKEN_PATTERN)]
 
 

@@ -1,3 +1,4 @@
+// Loaded (without defer) before the page's body, so a key pressed as soon as a question appears counts.
 // Keyboard answers: pressing the key named by an element's data-key clicks it. A form is sent only once.
 document.addEventListener("keydown", (event) => {
   if (event.altKey || event.ctrlKey || event.metaKey || event.repeat) return;
@@ -15,9 +16,9 @@ document.addEventListener("submit", (event) => {
   event.target.dataset.sent = "yes";
 });
 
-// Coming back to a page from the browser's history: it may be sent again (the server ignores replays).
-window.addEventListener("pageshow", () => {
-  for (const form of document.forms) delete form.dataset.sent;
+// A page restored from the browser's history may be sent again (the server ignores replays).
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) for (const form of document.forms) delete form.dataset.sent;
 });
 
 // Relevance questions: say how many images are selected, so "none" is a visible, deliberate answer.
