@@ -48,6 +48,11 @@ def test_a_resumed_run_ends_exactly_where_an_uninterrupted_one_ends(world, tmp_p
     ]
     assert logged == list(range(1, whole.step + 1))
 
+    again = train_classifier(resume=tmp_path / "cut", progress=False)
+    assert (again.step, again.steps_run, again.loss) == (whole.step, 0, None)
+    unchanged = load_file(str(tmp_path / "cut" / "classifier.safetensors"))
+    assert all((unchanged[name] == second[name]).all() for name in second)
+
 
 def test_a_new_run_refuses_a_folder_that_holds_one(world, tmp_path):
     (tmp_path / "run" / "checkpoints").mkdir(parents=True)

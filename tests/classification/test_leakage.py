@@ -47,7 +47,8 @@ def test_clean_synthetic_images_pass():
 @pytest.mark.parametrize("split", ["val", "test"])
 def test_a_synthetic_image_in_a_held_out_split_is_refused(split: str):
     with pytest.raises(
-        LeakageError, match=rf"(?s)validation or test split: 1 row.*row 7 \(7.png\): split '{split}'"
+        LeakageError,
+        match=rf"(?s)validation or test split: 1 row.*row 7 \(7.png\): split '{split}'.*fix: set their split",
     ):
         guard(synthetic(1), synthetic(7, split=split))
 

@@ -46,3 +46,9 @@ def test_synthetic_photos_train_only_and_must_be_of_known_classes():
         select(PHOTOS, [photo(51, "acne", source="synthetic")], {}, seed=0)
     with pytest.raises(UserError, match="is not synthetic"):
         select(PHOTOS, [photo(52, "nevus")], {}, seed=0)
+
+
+def test_a_synthetic_manifest_given_as_the_real_data_is_refused():
+    generated = [photo(60 + i, "melanoma", source="synthetic") for i in range(3)]
+    with pytest.raises(UserError, match="holds only synthetic images: --data takes the real manifest"):
+        select(generated, [], {}, seed=0)

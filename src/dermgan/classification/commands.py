@@ -81,11 +81,24 @@ def train_command(
     )
     counts = ", ".join(f"{name} {count}" for name, count in summary.train_counts.items())
     validation = f", validation top-1 {summary.val_top1:.3f}" if summary.val_top1 is not None else ""
-    console.out.print(
-        f"trained to step {summary.step} in {summary.run_dir}: loss {summary.loss:.4g}{validation}; "
-        f"training images per class: {counts} ({summary.n_synthetic} synthetic)",
-        markup=False,
-    )
+    if summary.loss is None:
+        console.out.print(
+            f"{summary.run_dir} is already trained to its last step ({summary.max_steps}); to train longer, "
+            f"--resume it with a larger --set train.epochs=E",
+            markup=False,
+        )
+    else:
+        console.out.print(
+            f"trained to step {summary.step} in {summary.run_dir}: loss {summary.loss:.4g}{validation}; "
+            f"training images per class: {counts} ({summary.n_synthetic} synthetic)",
+            markup=False,
+        )
+    if summary.weights:
+        left_out = ", ".join(summary.weights_left_out) or "nothing"
+        console.out.print(
+            f"started from {summary.weights}; tensors it did not hold (random start): {left_out}",
+            markup=False,
+        )
     if json_output:
         console.print_json_line(summary)
 

@@ -16,7 +16,7 @@ import torch
 from pydantic import BaseModel
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from dermgan.classification.examples import Example, read_examples
+from dermgan.classification.examples import Example, read_examples, require_real
 from dermgan.classification.leakage import refuse_synthetic
 from dermgan.classification.metrics import RESAMPLES, Estimate, estimate, f1_of, precision_of, recall_of, top1
 from dermgan.classification.predict import predict
@@ -67,10 +67,13 @@ class Predictions:
 
 def split_examples(run_dir: Path, data: Path, split: str, progress: bool) -> list[Example]:
     """The real photos of `split` under the run's case split; UserError if none or any synthetic."""
-    chosen = [e for e in read_examples(data, read_run_splits(run_dir), progress=progress) if e.split == split]
+    examples = read_examples(data, read_run_splits(run_dir), progress=progress)
+    require_real(examples)
+    chosen = [e for e in examples if e.split == split]
     refuse_synthetic(chosen, split)
     if not chosen:
-        raise UserError(f"{data} has no photo in split {split!r} of the run {run_dir}")
+        found = ", ".join(sorted({e.split for e in examples if e.split})) or "none"
+        raise UserError(f"{data} has no photo in split {split!r} of the run {run_dir} (its splits: {found})")
     return chosen
 
 

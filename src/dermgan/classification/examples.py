@@ -8,12 +8,13 @@ and a classifier run keeps that split in its run directory.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dermgan.data.splits import read_splits, splits_path
 from dermgan.data.validate import load_records
+from dermgan.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,15 @@ def read_case_splits(
         return read_splits(splits_path(path) if path.is_dir() else path)
     beside = Path(manifest).parent / "splits.csv"
     return read_splits(beside) if beside.is_file() else {}
+
+
+def require_real(examples: Sequence[Example]) -> None:
+    """A --data manifest gives the classes and test cases, so one of synthetic images only is a mix-up."""
+    if examples and all(example.synthetic for example in examples):
+        raise UserError(
+            f"{examples[0].manifest} holds only synthetic images: --data takes the real manifest (its "
+            "classes and test cases come from there); give the manifest of `dermgan generate` with --extra"
+        )
 
 
 def read_examples(

@@ -66,11 +66,14 @@ def read_generator_data(path: str | os.PathLike[str]) -> GeneratorData:
     return GeneratorData(folder, sha256, data_dir.resolve(), frozenset(cases))
 
 
-def _listing(title: str, examples: Sequence[Example], why) -> str:
+def _listing(title: str, examples: Sequence[Example], why, fix: str = "") -> str:
+    """The rule, its rows (the first SHOWN of them) and, when given, how to fix them."""
     lines = [f"{title}: {len(examples)} row(s)"]
     lines += [f"  {example.where()}: {why(example)}" for example in examples[:SHOWN]]
     if len(examples) > SHOWN:
         lines.append(f"  ... and {len(examples) - SHOWN} more")
+    if fix:
+        lines.append(f"  fix: {fix}")
     return "\n".join(lines)
 
 
@@ -110,6 +113,7 @@ def check_leakage(data: TrainingSet, generators: Sequence[GeneratorData]) -> Non
                 "synthetic images in a validation or test split",
                 data.held_out_synthetic,
                 lambda e: f"split {e.split!r}; synthetic images may only train",
+                "set their split to train (or leave it empty) in the synthetic manifest",
             )
         )
     test_cases, test_photos = {e.case_id for e in data.test}, {e.path for e in data.test}
@@ -124,6 +128,9 @@ def check_leakage(data: TrainingSet, generators: Sequence[GeneratorData]) -> Non
                 "synthetic training images whose map came from a test case",
                 from_test,
                 lambda e: f"map from {e.extra.get('map_source_case') or e.extra.get('map_source_image')}",
+                "generate from maps of train or validation cases (`dermgan generate` samples validation "
+                "maps of the generator's prepared folder): train the classifier with that folder's "
+                "splits.csv (--splits)",
             )
         )
     used = {by_sha[e.extra["generator_sha256"]] for e in synthetic}
@@ -135,14 +142,11 @@ def check_leakage(data: TrainingSet, generators: Sequence[GeneratorData]) -> Non
                 f"test cases the generator ({runs}) was trained on",
                 trained_on,
                 lambda e: f"case {e.case_id!r} is in the generator's train split",
+                "use the generator's own splits.csv (--splits), or a generator trained without these cases",
             )
         )
     if problems:
-        raise LeakageError(
-            "test data would leak into training:\n"
-            + "\n".join(problems)
-            + "\nUse the generator's own splits.csv (--splits), or a generator trained without these cases."
-        )
+        raise LeakageError("test data would leak into training:\n" + "\n".join(problems))
 
 
 def refuse_synthetic(examples: Sequence[Example], split: str) -> None:

@@ -47,7 +47,7 @@ def plot_f1(result: CompareResult, path: str | os.PathLike[str]) -> None:
     axes.invert_yaxis()
     axes.set_xlim(0, 1)
     axes.set_xlabel(f"F1 on {result.n_images} {result.split} images (95% bootstrap interval)")
-    axes.legend(loc="lower right")
+    axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False)  # above the bars, never on them
     figure.tight_layout()
     with atomic_path(path) as temporary:
         figure.savefig(temporary, format="png")

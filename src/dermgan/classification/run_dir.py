@@ -31,6 +31,9 @@ class RunInputs(BaseModel):
     extra: str | None = None
     generators: list[str] = []
     weights: str | None = None
+    weights_left_out: list[str] = []
+    """Tensors of the network that --weights did not hold (e.g. a head of another class count): they
+    start from random values."""
     classes: list[str]
     train_counts: dict[str, int]
     """Training images per class, real and synthetic together."""
@@ -52,7 +55,7 @@ def read_inputs(run_dir: str | os.PathLike[str]) -> RunInputs:
         return RunInputs.model_validate(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
         raise UserError(
-            f"{run_dir} is not a classifier run (no {INPUTS}); train one with `classify train`"
+            f"{run_dir} is not a classifier run (no {INPUTS}); train one with `dermgan classify train`"
         ) from None
     except (ValueError, ValidationError) as error:
         raise UserError(f"{path} is not a classifier run description: {error}") from None
@@ -65,6 +68,8 @@ def read_run_config(
 
 
 def read_run_splits(run_dir: str | os.PathLike[str]) -> dict[str, str]:
+    """The run's case split; the run is checked first, so a folder of something else says so."""
+    read_inputs(run_dir)
     return read_splits(Path(run_dir) / SPLITS)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dermgan.classification.examples import Example
+from dermgan.classification.examples import Example, require_real
 from dermgan.data.splits import stable_seed
 from dermgan.errors import UserError
 
@@ -66,6 +66,7 @@ def select(
     real: Sequence[Example], extra: Sequence[Example], caps: Mapping[str, int], seed: int
 ) -> TrainingSet:
     """Splits real photos by their case split, caps classes, adds the synthetic training photos."""
+    require_real(real)
     _missing_split(real)
     not_synthetic = [example for example in extra if not example.synthetic]
     if not_synthetic:

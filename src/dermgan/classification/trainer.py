@@ -7,6 +7,7 @@ and a killed run resumed from its last checkpoint ends with the same weights as 
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import time
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from dermgan.classification.batch_norm import recompute_batch_norm
 from dermgan.classification.config import ClassifierConfig
 from dermgan.classification.examples import read_case_splits, read_examples
 from dermgan.classification.leakage import check_leakage, read_generator_data
@@ -51,11 +53,16 @@ class TrainSummary(BaseModel):
     run_dir: str
     step: int
     max_steps: int
-    loss: float
+    steps_run: int
+    """Steps this call trained: 0 when a finished run is resumed without more epochs."""
+    loss: float | None
+    """The last step's loss; None when no step ran."""
     val_top1: float | None
     classes: list[str]
     train_counts: dict[str, int]
     n_synthetic: int
+    weights: str | None = None
+    weights_left_out: list[str] = []
 
 
 def cosine_lr(step: int, max_steps: int, lr: float) -> float:
@@ -99,11 +106,21 @@ class ClassifierTrainer:
             **rng_state(self.device),
         }
 
+    def _evaluation_copy(self) -> torch.nn.Module:
+        """The network with batch-norm statistics of its current weights; the training copy is untouched,
+        so checkpoints and a resumed run stay exactly those of an uninterrupted one."""
+        model = copy.deepcopy(self.model)
+        workers = self.config.train.num_workers
+        recompute_batch_norm(model, self.train_images, self.device, workers=workers)
+        return model
+
     def _val_top1(self) -> float | None:
         if self.val_images is None:
             return None
         workers = self.config.train.num_workers
-        probabilities = predict(self.model, self.val_images, self.device, workers=workers, progress=False)
+        probabilities = predict(
+            self._evaluation_copy(), self.val_images, self.device, workers=workers, progress=False
+        )
         return float(np.mean(probabilities.argmax(axis=1) == np.array(self.val_images.labels)))
 
     def _loader(self) -> DataLoader:
@@ -136,7 +153,7 @@ class ClassifierTrainer:
         log = RunLog(self.run_dir)
         log.truncate_after(self.step)
         self.model.train()
-        loss, val_top1 = float("nan"), None
+        first_step, loss, val_top1 = self.step, None, None
         window_start, window_images = time.perf_counter(), 0
         bar = tqdm(
             total=self.max_steps, initial=self.step, desc="training", unit="step", disable=not self.progress
@@ -160,7 +177,7 @@ class ClassifierTrainer:
                     save_checkpoint(self.run_dir, self.step, self._state(), train.keep_checkpoints)
                 if values:
                     log.log(self.step, values)
-            save_classifier(self.run_dir, self.model)
+            save_classifier(self.run_dir, self._evaluation_copy())
         finally:
             bar.close()
             log.close()
@@ -168,12 +185,18 @@ class ClassifierTrainer:
             run_dir=str(self.run_dir),
             step=self.step,
             max_steps=self.max_steps,
+            steps_run=self.step - first_step,
             loss=loss,
             val_top1=val_top1,
             classes=self.data.classes,
             train_counts=self.data.class_counts(),
             n_synthetic=sum(e.synthetic for e in self.data.train),
         )
+
+
+def _with_weights(summary: TrainSummary, inputs: RunInputs) -> TrainSummary:
+    """The summary with the weights file the run started from, so the user sees what was not loaded."""
+    return summary.model_copy(update={"weights": inputs.weights, "weights_left_out": inputs.weights_left_out})
 
 
 def _training_set(
@@ -220,7 +243,7 @@ def train_classifier(
         )
         trainer = ClassifierTrainer(resolved, run_dir, chosen, progress=progress)
         trainer.restore()
-        return trainer.fit()
+        return _with_weights(trainer.fit(), inputs)
     if data is None or out is None:
         raise UserError("give --data MANIFEST and --out RUN_DIR, or --resume RUN_DIR")
     run_dir = Path(out)
@@ -239,13 +262,13 @@ def train_classifier(
         progress,
     )
     trainer = ClassifierTrainer(resolved, run_dir, chosen, progress=progress)
-    if weights is not None:
-        load_weights(trainer.model, weights)
+    left_out = load_weights(trainer.model, weights)[1] if weights is not None else []
     inputs = RunInputs(
         data=str(Path(data).resolve()),
         extra=str(extra_path.resolve()) if extra_path else None,
         generators=[str(Path(g).resolve()) for g in generators],
         weights=str(Path(weights).resolve()) if weights else None,
+        weights_left_out=left_out,
         classes=chosen.classes,
         train_counts=chosen.class_counts(),
         n_synthetic=sum(e.synthetic for e in chosen.train),
@@ -253,4 +276,4 @@ def train_classifier(
         n_test=len(chosen.test),
     )
     start_run(run_dir, resolved, inputs, case_splits)
-    return trainer.fit()
+    return _with_weights(trainer.fit(), inputs)
