@@ -74,7 +74,8 @@ def test_every_number_equals_the_stage_json_it_came_from(demo: Path):
     files = {source.split("#")[0] for source, _, _ in parser.cells}
     assert {
         "ablation/ablation.json",
-        "eval/fid.json",
+        "eval/by-condition/fid.json",
+        "eval/by-skin-type/fid.json",
         "eval/tone.json",
         "eval/roi.json",
         "classify/compare/compare.json",

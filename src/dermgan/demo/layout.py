@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEMO_SETTINGS_FILE = "demo.json"
+FID_GROUPS = ("condition", "skin_type")
+"""The evaluation's FID/KID tables: one per condition and one per skin type (the phantom's test split is
+too small for condition x skin-type cells to say anything)."""
 """The demo's settings, written before its stages run, so the report can print the commands it ran."""
 
 
@@ -46,6 +49,10 @@ class DemoLayout:
     @property
     def eval(self) -> Path:
         return self.out / "eval"
+
+    def fid(self, group: str) -> Path:
+        """Where `eval fid --by GROUP` writes its fid.json."""
+        return self.eval / f"by-{group.replace('_', '-')}"
 
     @property
     def classify(self) -> Path:

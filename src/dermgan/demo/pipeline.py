@@ -6,11 +6,12 @@ Every stage calls the same functions as its `dermgan` command; the demo only cho
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from dermgan.demo.layout import DEMO_SETTINGS_FILE, DemoLayout
+from dermgan.demo.layout import DEMO_SETTINGS_FILE, FID_GROUPS, DemoLayout
 from dermgan.demo.stages import Stage, StageOutcome, run_stages
 from dermgan.errors import UserError
 from dermgan.evaluation.ablation import ABLATIONS
@@ -178,16 +179,19 @@ def _evaluate(paths: DemoLayout, settings: DemoSettings, progress: bool) -> None
     from dermgan.evaluation.roi import evaluate_roi
     from dermgan.evaluation.tone import evaluate_tone
 
-    evaluate(
-        paths.prepared,
-        paths.twins,
-        split="test",
-        by=["condition", "skin_type"],
-        trials=settings.trials,
-        out=paths.eval,
-        cache=paths.cache,
-        progress=progress,
-    )
+    table = json.loads((paths.table / "ablation.json").read_text())
+    for group in FID_GROUPS:
+        evaluate(
+            paths.prepared,
+            paths.twins,
+            split="test",
+            by=[group],
+            trials=settings.trials,
+            sample_size=table["sample_size"],
+            out=paths.fid(group),
+            cache=paths.cache,
+            progress=progress,
+        )
     evaluate_tone(paths.prepared, paths.twins, out=paths.eval, split="test", progress=progress)
     evaluate_roi(paths.prepared, paths.twins, out=paths.eval, split="test", progress=progress)
 
@@ -293,7 +297,7 @@ def demo_stages(out: Path, settings: DemoSettings, progress: bool = True) -> lis
             "FID/KID per condition and skin type, tone fidelity, lesion contrast",
             lambda: _evaluate(paths, settings, progress),
             outputs=[paths.eval],
-            settings={"trials": settings.trials},
+            settings={"trials": settings.trials, "groups": list(FID_GROUPS)},
             needs=["table"],
             estimate_s=estimates.get("evaluate", 0),
         ),

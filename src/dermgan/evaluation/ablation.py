@@ -240,7 +240,7 @@ def _chart(result: AblationResult) -> Image.Image:
     figure = Figure(figsize=(8, 3.6), dpi=100)
     FigureCanvasAgg(figure)
     ours_axis, paper_axis = figure.subplots(1, 2)
-    names = [row.label.replace(" loss", "").replace("no ", "no\n") for row in result.rows]
+    names = [row.name.replace("-", " ") for row in result.rows]
     positions = range(len(result.rows))
     ours = [row.fid or 0.0 for row in result.rows]
     ours_ci = [row.fid_ci95 or 0.0 for row in result.rows]
@@ -258,7 +258,7 @@ def _chart(result: AblationResult) -> Image.Image:
     )
     paper_axis.set_title("paper (Table 1)")
     for axis in (ours_axis, paper_axis):
-        axis.set_xticks(list(positions), names, fontsize=7)
+        axis.set_xticks(list(positions), names, fontsize=8, rotation=30, ha="right")
         axis.set_ylabel("FID (lower is better)")
     figure.tight_layout()
     buffer = io.BytesIO()

@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dermgan.data.manifest import read_manifest
 from dermgan.data.phantom.dataset import DATASET_NAME as PHANTOM_DATASET
-from dermgan.demo.layout import DEMO_SETTINGS_FILE, DemoLayout
+from dermgan.demo.layout import DEMO_SETTINGS_FILE, FID_GROUPS, DemoLayout
 from dermgan.errors import UserError
 from dermgan.files import write_text
 from dermgan.report.cells import Cell, JsonFile, escape_key
@@ -234,24 +234,30 @@ def _metrics_row(source: JsonFile, at: str, label: str) -> list[Cell]:
 
 def _evaluation(page: Page, layout: DemoLayout) -> None:
     relative = layout.eval.relative_to(layout.out)
-    fid, tone, roi = (page.json(relative / name) for name in ("fid.json", "tone.json", "roi.json"))
+    tone, roi = (page.json(relative / name) for name in ("tone.json", "roi.json"))
+    tables = {
+        group: page.json(layout.fid(group).relative_to(layout.out) / "fid.json") for group in FID_GROUPS
+    }
     section = Section("evaluation", "How close, for every condition and skin tone")
-    if not fid:
+    if not all(tables.values()):
         section.missing = "The evaluation stage has not run."
         page.add(section)
         return
+    first = tables[FID_GROUPS[0]]
     section.text.append(
-        "Real test crops against the same crops rendered from their maps. "
-        f"{fid.get('/note')} Cells with fewer than 200 images on a side get KID only: FID is biased on "
-        "small sets."
+        f"{first.get('/n_real')} real test crops against the same crops rendered from their maps; FID as "
+        f"mean +/- 1.96 std over {first.get('/trials')} trials of {first.get('/sample_size')} images. "
+        f"Groups with fewer than 200 images on a side get KID only: FID is biased on small sets."
     )
-    rows = [_metrics_row(fid, "", "all")]
-    rows += [
-        _metrics_row(fid, f"/cells/{index}", " / ".join(cell["cell"].values()))
-        for index, cell in enumerate(fid.get("/cells"))
-    ]
     columns = ["images", "real", "synthetic", "FID", "± 95%", "KID", "± std", "precision", "recall", "note"]
-    section.tables.append(Table("FID, KID, precision and recall per condition and skin type", columns, rows))
+    for group, fid in tables.items():
+        rows = [_metrics_row(fid, "", "all")]
+        rows += [
+            _metrics_row(fid, f"/cells/{index}", " / ".join(cell["cell"].values()))
+            for index, cell in enumerate(fid.get("/cells"))
+        ]
+        title = f"FID, KID, precision and recall per {group.replace('_', ' ')}"
+        section.tables.append(Table(title, columns, rows))
     if tone:
         section.text.append(tone.get("/note"))
         table = _side_by_side(tone, "by_skin_type", "skin_type", TONE_COLUMNS)
@@ -399,8 +405,9 @@ def write_report(runs: str | os.PathLike[str], out: str | os.PathLike[str]) -> P
     settings = page.json(DEMO_SETTINGS_FILE)
     if settings:
         template = environment.get_template("demo-commands.txt")
+        table = page.json(layout.table.relative_to(layout.out) / "ablation.json")
         commands["The demo, and the same stages as single commands"] = template.render(
-            out=runs, s=settings.data
+            out=runs, s=settings.data, sample_size=table.get("/sample_size") if table else "N"
         )
     commands["On real data"] = environment.get_template("real-data-commands.txt").render()
     _reproduce(page, commands)
