@@ -55,6 +55,14 @@ LABELS = {
     "no-roi-loss": "no condition-specific reconstruction loss",
     "no-feature-matching": "no feature matching loss",
 }
+SHORT_LABELS = {
+    REAL_FLOOR: "real data",
+    "dermgan": "DermGAN",
+    "no-resize-conv": "no resize-conv",
+    "no-roi-loss": "no ROI loss",
+    "no-feature-matching": "no feature matching",
+}
+"""The chart's axis labels."""
 SUBSET_SHARE = 0.8
 
 
@@ -240,7 +248,7 @@ def _chart(result: AblationResult) -> Image.Image:
     figure = Figure(figsize=(8, 3.6), dpi=100)
     FigureCanvasAgg(figure)
     ours_axis, paper_axis = figure.subplots(1, 2)
-    names = [row.name.replace("-", " ") for row in result.rows]
+    names = [SHORT_LABELS[row.name] for row in result.rows]
     positions = range(len(result.rows))
     ours = [row.fid or 0.0 for row in result.rows]
     ours_ci = [row.fid_ci95 or 0.0 for row in result.rows]
