@@ -13,7 +13,7 @@ from dermgan import console
 from dermgan.classification.commands import classify_app
 from dermgan.errors import UserError
 from dermgan.evaluation.commands import eval_app
-from dermgan.options import JsonFlag, Workers
+from dermgan.options import ConfigOverrides, JsonFlag, Resume, Workers
 from dermgan.study.commands import study_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -216,12 +216,8 @@ def train_command(
     data: Annotated[Path | None, typer.Option(help="A folder written by `dermgan data prepare`.")] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory to create.")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML config (presets in configs/).")] = None,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a config key: section.key=value (repeatable).")
-    ] = None,
-    resume: Annotated[
-        Path | None, typer.Option(help="Continue this run directory from its latest checkpoint.")
-    ] = None,
+    set_: ConfigOverrides = None,
+    resume: Resume = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Train DermGAN on a prepared dataset (or resume a run). Under torchrun, one process per GPU."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,3 +11,7 @@ JsonFlag = Annotated[
     bool, typer.Option("--json", help="Also print the result as one JSON object on the last line.")
 ]
 Workers = Annotated[int | None, typer.Option(help="Worker processes (default: one per core, at most 8).")]
+ConfigOverrides = Annotated[
+    list[str] | None, typer.Option("--set", help="Override a config key: section.key=value (repeatable).")
+]
+Resume = Annotated[Path | None, typer.Option(help="Continue this run directory from its latest checkpoint.")]

@@ -9,7 +9,7 @@ import typer
 
 from dermgan import console
 from dermgan.errors import UserError
-from dermgan.options import JsonFlag
+from dermgan.options import ConfigOverrides, JsonFlag, Resume
 
 classify_app = typer.Typer(
     no_args_is_help=True,
@@ -51,12 +51,8 @@ def train_command(
         typer.Option(help="Local weights to start from (.safetensors or .pt); nothing is downloaded."),
     ] = None,
     config: Annotated[Path | None, typer.Option(help="YAML config of data, model and train keys.")] = None,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a config key: section.key=value (repeatable).")
-    ] = None,
-    resume: Annotated[
-        Path | None, typer.Option(help="Continue this run directory from its latest checkpoint.")
-    ] = None,
+    set_: ConfigOverrides = None,
+    resume: Resume = None,
     progress: Progress = True,
     json_output: JsonFlag = False,
 ) -> None:
