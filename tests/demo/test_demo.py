@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -123,3 +124,31 @@ def test_a_folder_of_real_photos_is_not_called_phantom(demo: Path, tmp_path):
     text = " ".join(parse(write_report(tmp_path, tmp_path / "report.html")).texts)
     assert "DermGAN on your data" in text and "phantom dataset is synthetic" not in text
     assert "The data stage has not run." in text
+
+
+def test_the_page_prints_commands_that_run(demo: Path):
+    text = "\n".join(parse(demo / "report.html").texts)
+    first = next(line for line in text.splitlines() if line.startswith("dermgan demo --out"))
+    assert first == f"dermgan demo --out {demo} --quick"
+    sweep = next(line for line in text.splitlines() if line.startswith("dermgan sweep tone"))
+    maps = re.findall(r"--map '([^']*)'", sweep)
+    assert len(maps) == 3
+    for description in maps:
+        assert json.loads(description)["skin_type"] == 2
+
+
+def test_the_report_writes_nothing_into_the_runs_folder(demo: Path, tmp_path):
+    from dermgan.report.html import write_report
+
+    before = {path: path.stat().st_mtime_ns for path in demo.rglob("*") if path.is_file()}
+    write_report(demo, tmp_path / "page.html")
+    assert {path: path.stat().st_mtime_ns for path in demo.rglob("*") if path.is_file()} == before
+
+
+def test_a_run_without_logged_steps_says_so(tmp_path):
+    from dermgan.report.html import write_report
+
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "metrics.jsonl").write_text("")
+    text = " ".join(parse(write_report(tmp_path, tmp_path / "report.html")).texts)
+    assert "No training run yet." in text

@@ -62,6 +62,15 @@ def test_a_missing_output_reruns_its_stage(tmp_path: Path, bodies):
     assert [body.runs for body in bodies.values()] == [1, 1, 2]
 
 
+def test_a_stage_made_again_for_a_missing_output_remakes_those_that_read_it(tmp_path: Path, bodies):
+    run_stages(tmp_path, pipeline(tmp_path, bodies))
+    bodies["data"].path.unlink()
+    outcomes = run_stages(tmp_path, pipeline(tmp_path, bodies))
+    assert [outcome.skipped for outcome in outcomes] == [False, False, True]
+    assert [body.runs for body in bodies.values()] == [2, 2, 1]
+    assert bodies["model"].found == ""
+
+
 def test_an_interrupted_stage_runs_again_and_keeps_its_outputs_to_resume_from(tmp_path: Path, bodies):
     bodies["model"].fail = True
     with pytest.raises(KeyboardInterrupt):

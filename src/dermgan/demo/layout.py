@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEMO_SETTINGS_FILE = "demo.json"
+"""The demo's settings, written before its stages run, so the report can print the commands it ran."""
 FID_GROUPS = ("condition", "skin_type")
 """The evaluation's FID/KID tables: one per condition and one per skin type (the phantom's test split is
 too small for condition x skin-type cells to say anything)."""
-"""The demo's settings, written before its stages run, so the report can print the commands it ran."""
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,14 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from dermgan.demo.figures import FIGURES, tone_sweep_maps
 from dermgan.demo.layout import DEMO_SETTINGS_FILE, FID_GROUPS, DemoLayout
 from dermgan.demo.stages import Stage, StageOutcome, run_stages
 from dermgan.errors import UserError
 from dermgan.evaluation.ablation import ABLATIONS
 from dermgan.files import write_json
 from dermgan.report.html import write_report
+from dermgan.training.config import load_config
 
 CONFIGS = Path(__file__).resolve().parents[3] / "configs"
 """The repository's configs/ folder: the demo is run from a clone (`make demo`)."""
@@ -91,6 +93,8 @@ def demo_settings(quick: bool, ablations: bool, size: int | None = None) -> Demo
             )
         changes["image_size"] = size
         changes["config"] = "paper.yaml" if size >= 256 else base.config
+        if size != base.image_size:
+            changes["estimates_s"] = {}  # measured at the default size only
     return DemoSettings(**{**asdict(base), **changes})
 
 
@@ -155,15 +159,9 @@ def _generate(paths: DemoLayout, settings: DemoSettings, progress: bool) -> None
     plan = make_plan(synthesizer, per_condition=settings.per_condition)
     generate(paths.run, paths.synthetic, plan, seed=settings.seed, progress=progress, synthesizer=synthesizer)
     show_prepared(paths.synthetic, paths.figures / "generated.png", n=16)
-    size = settings.image_size
-    maps = [
-        f'{{"condition": "{condition}", "skin_type": 2, "center": [{size // 2}, {size // 2}], '
-        f'"size": {size * 5 // 16}}}'
-        for condition in ("melanocytic nevus", "melanoma", "psoriasis")
-        if condition in synthesizer.codebook.conditions
-    ]
-    tone_sweep(paths.run, maps, paths.figures / "tone-sweep.png")
     conditions = synthesizer.codebook.conditions
+    maps = tone_sweep_maps(settings.image_size, conditions)
+    tone_sweep(paths.run, maps, paths.figures / "tone-sweep.png")
     grown = "basal cell carcinoma" if "basal cell carcinoma" in conditions else conditions[0]
     size_sweep(paths.run, grown, 3, paths.figures / "size-sweep.png", steps=settings.sweep_steps)
     real_vs_generated(
@@ -243,8 +241,9 @@ def demo_stages(out: Path, settings: DemoSettings, progress: bool = True) -> lis
         "image_size": settings.image_size,
         "seed": settings.seed,
     }
-    config_text = _config_file(settings).read_text()
-    train_settings = {"config": config_text, "overrides": list(settings.train_overrides)}
+    # The resolved config (its `base:` files and defaults included), which also refuses a bad one now.
+    resolved = load_config(_config_file(settings), settings.train_overrides)
+    train_settings = {"config": resolved.model_dump(mode="json")}
     return [
         Stage(
             "data",
@@ -276,7 +275,8 @@ def demo_stages(out: Path, settings: DemoSettings, progress: bool = True) -> lis
                 **train_settings,
             },
             needs=["train"],
-            estimate_s=estimates.get("table", 0) * (3 if settings.ablations else 1),
+            estimate_s=estimates.get("table", 0)
+            + (3 * estimates.get("train", 0) if settings.ablations else 0),
         ),
         Stage(
             "generate",
@@ -317,9 +317,6 @@ def demo_stages(out: Path, settings: DemoSettings, progress: bool = True) -> lis
             estimate_s=estimates.get("classify", 0),
         ),
     ]
-
-
-FIGURES = ("generated.png", "tone-sweep.png", "size-sweep.png", "real-vs-generated.png")
 
 
 def run_demo(

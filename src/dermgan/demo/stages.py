@@ -2,9 +2,10 @@
 
 OUT/stages.json records, per stage, the fingerprint it was started with (sha256 of its settings and of the
 fingerprints of the stages it reads) and whether it finished. A finished stage with the same fingerprint and
-its outputs in place is skipped. An unfinished one with the same fingerprint runs again, and its own work
-resumes (training from its checkpoint, generation from the images already written). A stage whose
-fingerprint changed has its outputs deleted first, so nothing made with the old settings is mixed in.
+its outputs in place is skipped, unless a stage it reads runs again now. An unfinished one with the same
+fingerprint runs again, and its own work resumes (training from its checkpoint, generation from the images
+already written). A stage whose fingerprint changed, or whose inputs were made again, has its outputs
+deleted first, so nothing made from old settings or old inputs is mixed in.
 """
 
 from __future__ import annotations
@@ -82,12 +83,18 @@ def run_stages(out: Path, stages: Sequence[Stage]) -> list[StageOutcome]:
     """Runs each stage in order unless it is up to date; records every start and finish in stages.json."""
     records = read_records(out)
     prints: dict[str, str] = {}
+    ran: set[str] = set()
     outcomes = []
     for number, stage in enumerate(stages, start=1):
         prints[stage.name] = fingerprint(stage.settings, [prints[name] for name in stage.needs])
         record = records.get(stage.name)
         label = f"[{number}/{len(stages)}] {stage.title}"
-        up_to_date = record is not None and record.fingerprint == prints[stage.name]
+        # A stage that reads one run again now (its output was missing) was made from the old output.
+        up_to_date = (
+            record is not None
+            and record.fingerprint == prints[stage.name]
+            and not any(name in ran for name in stage.needs)
+        )
         if up_to_date and record.finished and all(path.exists() for path in stage.outputs):
             console.out.print(f"{label}: up to date, skipped", markup=False)
             outcomes.append(StageOutcome(name=stage.name, skipped=True, seconds=0.0))
@@ -101,6 +108,7 @@ def run_stages(out: Path, stages: Sequence[Stage]) -> list[StageOutcome]:
         _save(out, records)
         start = time.perf_counter()
         stage.run()
+        ran.add(stage.name)
         seconds = time.perf_counter() - start
         records[stage.name] = records[stage.name].model_copy(update={"finished": True, "seconds": seconds})
         _save(out, records)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-
-from dermgan.files import atomic_path
 
 PANELS = {
     "discriminator": ("loss_d_real", "loss_d_fake"),
@@ -33,9 +32,12 @@ def _smooth(values: np.ndarray, window: int) -> np.ndarray:
     return np.convolve(values, kernel, mode="valid")
 
 
-def plot_training_curves(metrics_file: Path, out: Path) -> Path:
-    """Writes a PNG with the raw losses (faint) and their moving average over about 1/20 of the run."""
+def training_curves_png(metrics_file: Path) -> bytes | None:
+    """A PNG with the raw losses (faint) and their moving average over about 1/20 of the run; None when
+    the file holds no logged step yet."""
     metrics = read_metrics(metrics_file)
+    if "step" not in metrics:
+        return None
     steps = metrics["step"]
     window = max(1, len(steps) // 20)
     figure = Figure(figsize=(10, 3.2), dpi=100)
@@ -51,6 +53,6 @@ def plot_training_curves(metrics_file: Path, out: Path) -> Path:
         axes.set_xlabel("step")
         axes.legend(fontsize=8)
     figure.tight_layout()
-    with atomic_path(out) as temporary:
-        figure.savefig(temporary, format="png")
-    return out
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -17,11 +17,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dermgan.data.manifest import read_manifest
 from dermgan.data.phantom.dataset import DATASET_NAME as PHANTOM_DATASET
+from dermgan.demo.figures import tone_sweep_maps
 from dermgan.demo.layout import DEMO_SETTINGS_FILE, FID_GROUPS, DemoLayout
 from dermgan.errors import UserError
+from dermgan.evaluation.fid import MIN_IMAGES_FOR_FID
 from dermgan.files import write_text
 from dermgan.report.cells import Cell, JsonFile, escape_key
-from dermgan.report.curves import plot_training_curves
+from dermgan.report.curves import training_curves_png
 
 
 @dataclass
@@ -62,10 +64,12 @@ class Page:
 
     def picture(self, relative: Path | str, caption: str) -> Picture | None:
         path = self.root / relative
-        if not path.is_file():
-            return None
-        encoded = base64.b64encode(path.read_bytes()).decode("ascii")
-        return Picture(caption, str(relative), f"data:image/png;base64,{encoded}")
+        return self.embed(path.read_bytes(), caption, str(relative)) if path.is_file() else None
+
+    @staticmethod
+    def embed(png: bytes, caption: str, source: str) -> Picture:
+        """A PNG drawn by the report itself, embedded; `source` names the file it was drawn from."""
+        return Picture(caption, source, f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}")
 
     def json(self, relative: Path | str) -> JsonFile:
         return JsonFile(self.root, str(relative))
@@ -128,20 +132,21 @@ def _data(page: Page, layout: DemoLayout, phantom: bool) -> None:
 def _training(page: Page, layout: DemoLayout) -> None:
     section = Section("training", "Training")
     metrics = layout.run / "metrics.jsonl"
-    if not metrics.is_file():
+    curves = training_curves_png(metrics) if metrics.is_file() else None
+    if curves is None:
         section.missing = "No training run yet."
         page.add(section)
         return
-    curves = layout.figures / "training-curves.png"
-    plot_training_curves(metrics, curves)
     samples = sorted((layout.run / "samples").glob("step-*.png"))
     config = layout.run / "config.yaml"
     if config.is_file():
         section.code.append(("The resolved config (run/config.yaml)", config.read_text()))
     page.add(
         section,
-        page.picture(
-            curves.relative_to(layout.out), "Losses over training (faint: logged; bold: moving average)."
+        page.embed(
+            curves,
+            "Losses over training (faint: logged; bold: moving average).",
+            str(metrics.relative_to(layout.out)),
         ),
         page.picture(
             samples[-1].relative_to(layout.out),
@@ -235,26 +240,38 @@ def _metrics_row(source: JsonFile, at: str, label: str) -> list[Cell]:
 def _evaluation(page: Page, layout: DemoLayout) -> None:
     relative = layout.eval.relative_to(layout.out)
     tone, roi = (page.json(relative / name) for name in ("tone.json", "roi.json"))
-    tables = {
-        group: page.json(layout.fid(group).relative_to(layout.out) / "fid.json") for group in FID_GROUPS
-    }
+    found = {group: page.json(layout.fid(group).relative_to(layout.out) / "fid.json") for group in FID_GROUPS}
+    found["cell"] = page.json(relative / "fid.json")
+    tables = {group: fid for group, fid in found.items() if fid}
     section = Section("evaluation", "How close, for every condition and skin tone")
-    if not all(tables.values()):
+    if not (tables or tone or roi):
         section.missing = "The evaluation stage has not run."
         page.add(section)
         return
-    first = tables[FID_GROUPS[0]]
-    section.text.append(
-        f"{first.get('/n_real')} real test crops against the same crops rendered from their maps; FID as "
-        f"mean +/- 1.96 std over {first.get('/trials')} trials of {first.get('/sample_size')} images. "
-        f"Groups with fewer than 200 images on a side get KID only: FID is biased on small sets."
-    )
-    columns = ["images", "real", "synthetic", "FID", "± 95%", "KID", "± std", "precision", "recall", "note"]
+    if tables:
+        fid = next(iter(tables.values()))
+        section.text.append(
+            f"{fid.get('/n_real')} real test images against {fid.get('/n_fake')} synthetic ones; FID as mean "
+            f"+/- 1.96 std over {fid.get('/trials')} trials of {fid.get('/sample_size')} images. Groups with "
+            f"fewer than {MIN_IMAGES_FOR_FID} images on a side get KID only: FID is biased on small sets."
+        )
     for group, fid in tables.items():
         rows = [_metrics_row(fid, "", "all")]
         rows += [
             _metrics_row(fid, f"/cells/{index}", " / ".join(cell["cell"].values()))
             for index, cell in enumerate(fid.get("/cells"))
+        ]
+        columns = [
+            "images",
+            "real",
+            "synthetic",
+            "FID",
+            "± 95%",
+            "KID",
+            "± std",
+            "precision",
+            "recall",
+            "note",
         ]
         title = f"FID, KID, precision and recall per {group.replace('_', ' ')}"
         section.tables.append(Table(title, columns, rows))
@@ -407,7 +424,10 @@ def write_report(runs: str | os.PathLike[str], out: str | os.PathLike[str]) -> P
         template = environment.get_template("demo-commands.txt")
         table = page.json(layout.table.relative_to(layout.out) / "ablation.json")
         commands["The demo, and the same stages as single commands"] = template.render(
-            out=runs, s=settings.data, sample_size=table.get("/sample_size") if table else "N"
+            out=runs,
+            s=settings.data,
+            sample_size=table.get("/sample_size") if table else "N",
+            tone_maps=tone_sweep_maps(settings.get("/image_size")),
         )
     commands["On real data"] = environment.get_template("real-data-commands.txt").render()
     _reproduce(page, commands)
