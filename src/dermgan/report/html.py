@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dermgan.data.manifest import read_manifest
@@ -337,10 +338,14 @@ def _classification(page: Page, layout: DemoLayout) -> None:
     augmented = page.json(layout.classify.relative_to(layout.out) / "augmented" / "run.json")
     settings = page.json(DEMO_SETTINGS_FILE)
     rare = settings.get("/rare_condition") if settings else None
-    if rare and baseline and augmented:
+    config_file = layout.classify / "baseline" / "config.yaml"
+    config = yaml.safe_load(config_file.read_text()) if config_file.is_file() else None
+    if rare and baseline and augmented and config:
         section.text.append(
-            "Two MobileNet classifiers, trained from scratch on the original (uncropped) photos of the "
-            "train cases, with the same flips and colour jitter. Both keep only "
+            f"Two classifiers ({config['model']['arch']}, {config['data']['size']} px, "
+            f"{'from ' + baseline.get('/weights') if baseline.get('/weights') else 'from scratch'}), trained "
+            "on the original (uncropped) photos of the train cases with the same flips and colour jitter. "
+            "Both keep only "
             f"{baseline.get('/train_counts')[rare]} real training photos of {rare}; the augmented one adds "
             f"{augmented.get('/n_synthetic')} synthetic {rare} images made by the demo's generator from "
             "validation maps. Both are scored on the same test photos, with 95% bootstrap intervals over "
