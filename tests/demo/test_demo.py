@@ -152,3 +152,21 @@ def test_a_run_without_logged_steps_says_so(tmp_path):
     (tmp_path / "run" / "metrics.jsonl").write_text("")
     text = " ".join(parse(write_report(tmp_path, tmp_path / "report.html")).texts)
     assert "No training run yet." in text
+
+
+def test_ablations_are_trained_once_and_kept_when_left_out_again(demo: Path, tmp_path):
+    import shutil
+
+    copy = tmp_path / "demo"
+    shutil.copytree(demo, copy)
+    run_demo(copy, quick=True, ablations=True, progress=False)
+    table = json.loads((copy / "ablation" / "ablation.json").read_text())
+    assert [row["evaluated"] for row in table["rows"]] == [True] * 5
+    weights = sorted((copy / "ablation-runs").glob("*/generator.safetensors"))
+    assert len(weights) == 3
+    stamps = [path.stat().st_mtime_ns for path in weights]
+    outcomes = {o.name: o.skipped for o in run_demo(copy, quick=True, progress=False)}
+    assert outcomes["train"] and not outcomes["table"] and "ablations" not in outcomes
+    assert [path.stat().st_mtime_ns for path in weights] == stamps
+    table = json.loads((copy / "ablation" / "ablation.json").read_text())
+    assert [row["evaluated"] for row in table["rows"]] == [True, True, False, False, False]

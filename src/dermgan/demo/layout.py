@@ -34,6 +34,11 @@ class DemoLayout:
         return self.out / "ablation"
 
     @property
+    def ablation_runs(self) -> Path:
+        """The three ablations' runs, kept apart from the table so that it can be redone without them."""
+        return self.out / "ablation-runs"
+
+    @property
     def twins(self) -> Path:
         """Held-out test crops rendered from their own maps: every synthetic image has its real twin."""
         return self.table / "synthetic" / "dermgan"

@@ -15,7 +15,7 @@ from dermgan.demo.figures import FIGURES, tone_sweep_maps
 from dermgan.demo.layout import DEMO_SETTINGS_FILE, FID_GROUPS, DemoLayout
 from dermgan.demo.stages import Stage, StageOutcome, run_stages
 from dermgan.errors import UserError
-from dermgan.evaluation.ablation import ABLATIONS
+from dermgan.evaluation.ablation import ABLATED_ROWS
 from dermgan.files import write_json
 from dermgan.report.html import write_report
 from dermgan.training.config import load_config
@@ -122,26 +122,44 @@ def _make_data(paths: DemoLayout, settings: DemoSettings, progress: bool) -> Non
 
 
 def _train(paths: DemoLayout, settings: DemoSettings, progress: bool) -> None:
-    from dermgan.training.checkpoint import latest_checkpoint
-    from dermgan.training.trainer import train
+    from dermgan.evaluation.ablation import train_row
 
-    if latest_checkpoint(paths.run) is not None:
-        train(resume=paths.run, progress=progress)
-    else:
-        config = _config_file(settings)
-        train(paths.prepared, paths.run, config=config, overrides=settings.train_overrides, progress=progress)
+    config = _config_file(settings)
+    train_row(
+        "dermgan",
+        paths.prepared,
+        paths.run,
+        config=config,
+        overrides=settings.train_overrides,
+        progress=progress,
+    )
+
+
+def _train_ablations(paths: DemoLayout, settings: DemoSettings, progress: bool) -> None:
+    from dermgan.evaluation.ablation import train_row
+
+    for name in ABLATED_ROWS:
+        train_row(
+            name,
+            paths.prepared,
+            paths.ablation_runs / name,
+            config=_config_file(settings),
+            overrides=settings.train_overrides,
+            progress=progress,
+        )
 
 
 def _table(paths: DemoLayout, settings: DemoSettings, progress: bool) -> None:
     from dermgan.evaluation.ablation import run_ablation
 
+    runs = {"dermgan": str(paths.run)}
+    if settings.ablations:
+        runs |= {name: str(paths.ablation_runs / name) for name in ABLATED_ROWS}
     run_ablation(
         paths.prepared,
         paths.table,
-        config=_config_file(settings),
-        overrides=settings.train_overrides,
-        runs={"dermgan": str(paths.run)},
-        rows=tuple(ABLATIONS) if settings.ablations else ("dermgan",),
+        runs=runs,
+        rows=tuple(runs),
         trials=settings.trials,
         floor_images=settings.floor_images,
         cache=paths.cache,
@@ -262,6 +280,21 @@ def demo_stages(out: Path, settings: DemoSettings, progress: bool = True) -> lis
             needs=["data"],
             estimate_s=estimates.get("train", 0),
         ),
+        *(
+            [
+                Stage(
+                    "ablations",
+                    "the three Table 1 ablations, trained",
+                    lambda: _train_ablations(paths, settings, progress),
+                    outputs=[paths.ablation_runs],
+                    settings=train_settings,
+                    needs=["data"],
+                    estimate_s=3 * estimates.get("train", 0),
+                )
+            ]
+            if settings.ablations
+            else []
+        ),
         Stage(
             "table",
             "Table 1: FID against the real floor"
@@ -272,11 +305,9 @@ def demo_stages(out: Path, settings: DemoSettings, progress: bool = True) -> lis
                 "ablations": settings.ablations,
                 "trials": settings.trials,
                 "floor_images": settings.floor_images,
-                **train_settings,
             },
-            needs=["train"],
-            estimate_s=estimates.get("table", 0)
-            + (3 * estimates.get("train", 0) if settings.ablations else 0),
+            needs=["train", "ablations"] if settings.ablations else ["train"],
+            estimate_s=estimates.get("table", 0),
         ),
         Stage(
             "generate",

@@ -38,6 +38,8 @@ ABLATIONS: dict[str, tuple[str, ...]] = {
     "no-feature-matching": ("loss.lambda_fm=0",),
 }
 """Each row of Table 1 as overrides of the base config (configs/ablations/*.yaml: the same for paper.yaml)."""
+ABLATED_ROWS = tuple(name for name, removed in ABLATIONS.items() if removed)
+"""The rows that remove one of the paper's additions."""
 
 REAL_FLOOR = "real data"
 PAPER_FID = {
@@ -94,14 +96,17 @@ class AblationResult(BaseModel):
     rows: list[AblationRow]
 
 
-def _trained(name: str, data: Path, out: Path, runs: dict[str, str], config, overrides, progress) -> Path:
-    """The run of one row: given, already trained under OUT/runs, resumed, or trained now."""
-    if name in runs:
-        run = Path(runs[name])
-        if not (run / WEIGHTS).exists():
-            raise UserError(f"--runs: {run} has no {WEIGHTS}; finish its training first")
-        return run
-    run = out / "runs" / name
+def train_row(
+    name: str,
+    data: Path,
+    run: Path,
+    *,
+    config: str | os.PathLike[str] | None = None,
+    overrides: Sequence[str] = (),
+    progress: bool = True,
+) -> Path:
+    """Row NAME of Table 1 trained into RUN (the base config with the row's overrides): kept when its
+    generator is released, resumed from its last checkpoint, or trained from the start."""
     if (run / WEIGHTS).exists():
         return run
     every = [*overrides, *ABLATIONS[name]]
@@ -110,6 +115,16 @@ def _trained(name: str, data: Path, out: Path, runs: dict[str, str], config, ove
     else:
         train(data, run, config=config, overrides=every, progress=progress)
     return run
+
+
+def _trained(name: str, data: Path, out: Path, runs: dict[str, str], config, overrides, progress) -> Path:
+    """The run of one row: given, or trained under OUT/runs."""
+    if name in runs:
+        run = Path(runs[name])
+        if not (run / WEIGHTS).exists():
+            raise UserError(f"--runs: {run} has no {WEIGHTS}; finish its training first")
+        return run
+    return train_row(name, data, out / "runs" / name, config=config, overrides=overrides, progress=progress)
 
 
 def run_ablation(

@@ -21,6 +21,7 @@ from dermgan.data.phantom.dataset import DATASET_NAME as PHANTOM_DATASET
 from dermgan.demo.figures import tone_sweep_maps
 from dermgan.demo.layout import DEMO_SETTINGS_FILE, FID_GROUPS, DemoLayout
 from dermgan.errors import UserError
+from dermgan.evaluation.ablation import ABLATED_ROWS, ABLATIONS
 from dermgan.evaluation.fid import MIN_IMAGES_FOR_FID
 from dermgan.files import write_text
 from dermgan.report.cells import Cell, JsonFile, escape_key
@@ -433,6 +434,7 @@ def write_report(runs: str | os.PathLike[str], out: str | os.PathLike[str]) -> P
             s=settings.data,
             sample_size=table.get("/sample_size") if table else "N",
             tone_maps=tone_sweep_maps(settings.get("/image_size")),
+            ablated=[(name, ABLATIONS[name]) for name in ABLATED_ROWS] if settings.get("/ablations") else [],
         )
     commands["On real data"] = environment.get_template("real-data-commands.txt").render()
     _reproduce(page, commands)
