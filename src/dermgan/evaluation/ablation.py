@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 from pydantic import BaseModel
 
+from dermgan.data.phantom.dataset import names_phantom
 from dermgan.errors import UserError
 from dermgan.evaluation.features import FeatureNetwork
 from dermgan.evaluation.fid import evaluate
@@ -179,7 +180,7 @@ def run_ablation(
     result = AblationResult(
         data=str(data),
         datasets=datasets,
-        phantom=any("phantom" in name for name in datasets),
+        phantom=names_phantom(datasets),
         n_test=len(test),
         n_floor_train=len(train_set),
         sample_size=sample_size,

@@ -17,7 +17,7 @@ import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dermgan.data.manifest import read_manifest
-from dermgan.data.phantom.dataset import DATASET_NAME as PHANTOM_DATASET
+from dermgan.data.phantom.dataset import names_phantom
 from dermgan.demo.figures import tone_sweep_maps
 from dermgan.demo.layout import DEMO_SETTINGS_FILE, FID_GROUPS, DemoLayout
 from dermgan.errors import UserError
@@ -99,8 +99,8 @@ def _counts_table(source: JsonFile, title: str) -> Table:
 def is_phantom(layout: DemoLayout) -> bool:
     """Whether the photos are the built-in phantom's (its manifest's `dataset` column says so)."""
     manifest = layout.photos / "manifest.csv"
-    return manifest.is_file() and any(
-        row.get("dataset") == PHANTOM_DATASET for row in read_manifest(manifest).rows
+    return manifest.is_file() and names_phantom(
+        row.get("dataset", "") for row in read_manifest(manifest).rows
     )
 
 

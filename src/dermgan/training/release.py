@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from safetensors.torch import load_file, save_file
 
 from dermgan.data.dataset import PreparedPairs
+from dermgan.data.phantom.dataset import names_phantom
 from dermgan.data.semantic_map import Codebook
 from dermgan.errors import UserError
 from dermgan.files import atomic_path, write_json, write_text
@@ -107,7 +108,7 @@ def write_model_card(
     """MODEL_CARD.md: what the generator learned from, how, and what it cannot be trusted with."""
     datasets, licences = data_provenance(pairs)
     datasets, licences = datasets or ["not recorded"], licences or ["not recorded"]
-    phantom = any("phantom" in d for d in datasets)
+    phantom = names_phantom(datasets)
     loss = config.loss
     terms = [
         f"GAN ({loss.gan_mode}) x {loss.lambda_gan}",

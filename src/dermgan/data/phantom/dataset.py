@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -26,6 +26,13 @@ from dermgan.files import atomic_write, write_json, write_text
 from dermgan.parallel import parallel_map
 
 DATASET_NAME = "dermgan-phantom"
+
+
+def names_phantom(datasets: Iterable[str]) -> bool:
+    """Whether any of these `dataset` names is a phantom's, so that what is made from it says so."""
+    return any("phantom" in name for name in datasets)
+
+
 LICENSE = "CC0-1.0 (synthetic phantom)"
 MIN_SIZE = 64  # below this the lesions and the background strip no longer fit a photo
 
