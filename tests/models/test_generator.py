@@ -229,3 +229,17 @@ def test_ema_state_round_trips_into_a_fresh_generator():
 def test_ema_refuses_a_decay_of_1():
     with pytest.raises(ValueError, match="decay"):
         EMA(UNetGenerator(MAP_CHANNELS, size=32, ngf=2), decay=1.0)
+
+
+def test_reflect_padding_paints_no_frame_on_a_constant_map():
+    """A map without boxes is constant: with zero padding the border is the one thing that varies, so the
+    output changes toward the edges; with reflect padding nothing varies and the image is flat."""
+    constant = torch.full((1, 3, 32, 32), 0.3)
+    spread = {}
+    for padding in ("zeros", "reflect"):
+        torch.manual_seed(0)
+        generator = init_weights(UNetGenerator(3, size=32, ngf=4, padding=padding)).eval()
+        with torch.no_grad():
+            spread[padding] = generator(constant).std(dim=(2, 3)).max().item()
+    assert spread["zeros"] > 1e-3
+    assert spread["reflect"] < 1e-5

@@ -34,3 +34,18 @@ def test_has_the_parameters_of_a_3x3_conv():
     layer = ResizeConv2d(4, 2, bias=False)
     assert [tuple(p.shape) for p in layer.parameters()] == [(2, 4, 3, 3)]
     assert list(layer.state_dict()) == ["weight"]
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate"])
+@pytest.mark.parametrize("shape", [(2, 3, 4, 4), (1, 3, 16, 16)])
+def test_folded_kernel_pads_like_the_conv_it_folds(mode, shape):
+    """Both forms (small inputs as written, large ones folded) pad the upsampled input by `mode`."""
+    torch.manual_seed(0)
+    layer = ResizeConv2d(shape[1], 4, padding_mode=mode).double()
+    x = torch.randn(shape, dtype=torch.float64)
+    expected = nn.functional.conv2d(
+        nn.functional.pad(nn.functional.interpolate(x, scale_factor=2, mode="nearest"), (1,) * 4, mode=mode),
+        layer.weight,
+        layer.bias,
+    )
+    torch.testing.assert_close(layer(x), expected)

@@ -9,6 +9,10 @@ Layout per level i (0 = outermost), mirroring pix2pix's nested UnetSkipConnectio
   first and the innermost (so a 1x1 bottleneck works at batch 1);
 - decoder, innermost first: ReLU, upsample x2, then norm (+ dropout on the inner 8*ngf levels), or Tanh on
   the outermost; every level but the innermost reads its encoder twin's output concatenated to the input.
+
+`padding` is the convs' border rule. pix2pix pads with zeros; a semantic map is constant away from its
+boxes, so the zeros are the only thing that varies there, and every level learns a frame of its own width
+along the image border (nested squares in the background). `reflect` (pix2pixHD's choice) removes them.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dermgan.models.norm import NormKind, conv_bias, norm_layer
 from dermgan.models.resize_conv import ResizeConv2d
 
 UpsampleMode = Literal["resize_conv", "transposed"]
+PaddingMode = Literal["zeros", "reflect", "replicate"]
 
 MIN_SIZE = 32
 # pix2pix puts dropout only in the 8*ngf blocks between these outer levels and the innermost one.
@@ -38,9 +43,11 @@ def unet_depth(size: int) -> int:
     return int(math.log2(size))
 
 
-def _upsample(in_channels: int, out_channels: int, mode: UpsampleMode, bias: bool) -> nn.Module:
+def _upsample(
+    in_channels: int, out_channels: int, mode: UpsampleMode, bias: bool, padding: PaddingMode = "zeros"
+) -> nn.Module:
     if mode == "resize_conv":
-        return ResizeConv2d(in_channels, out_channels, bias=bias)
+        return ResizeConv2d(in_channels, out_channels, bias=bias, padding_mode=padding)
     if mode == "transposed":
         return nn.ConvTranspose2d(in_channels, out_channels, kernel_size=4, stride=2, padding=1, bias=bias)
     raise ValueError(f"upsample must be 'resize_conv' or 'transposed', not {mode!r}")
@@ -58,6 +65,7 @@ class UNetGenerator(nn.Module):
         upsample: UpsampleMode = "resize_conv",
         norm: NormKind = "batch",
         dropout: float = 0.5,
+        padding: PaddingMode = "zeros",
     ):
         super().__init__()
         if not 0.0 <= dropout < 1.0:
@@ -68,7 +76,11 @@ class UNetGenerator(nn.Module):
         # Output channels of each encoder level: ngf, 2ngf, 4ngf, then 8ngf down to the bottleneck.
         widths = [ngf * min(2**level, 8) for level in range(self.depth)]
 
-        encoder = [nn.Conv2d(in_channels, widths[0], kernel_size=4, stride=2, padding=1, bias=bias)]
+        encoder = [
+            nn.Conv2d(
+                in_channels, widths[0], kernel_size=4, stride=2, padding=1, bias=bias, padding_mode=padding
+            )
+        ]
         for level in range(1, self.depth):
             layers = [
                 nn.LeakyReLU(0.2),
@@ -79,6 +91,7 @@ class UNetGenerator(nn.Module):
                     stride=2,
                     padding=1,
                     bias=level == innermost and bias,
+                    padding_mode=padding,
                 ),
             ]
             if level != innermost:
@@ -89,11 +102,15 @@ class UNetGenerator(nn.Module):
         for level in reversed(range(self.depth)):
             reads = widths[level] if level == innermost else 2 * widths[level]
             if level == 0:
-                layers = [nn.ReLU(), _upsample(reads, out_channels, upsample, bias=True), nn.Tanh()]
+                layers = [
+                    nn.ReLU(),
+                    _upsample(reads, out_channels, upsample, bias=True, padding=padding),
+                    nn.Tanh(),
+                ]
             else:
                 layers = [
                     nn.ReLU(),
-                    _upsample(reads, widths[level - 1], upsample, bias=False),
+                    _upsample(reads, widths[level - 1], upsample, bias=False, padding=padding),
                     norm_layer(norm, widths[level - 1]),
                 ]
                 if dropout > 0 and _OUTER_LEVELS_WITHOUT_DROPOUT <= level < innermost:

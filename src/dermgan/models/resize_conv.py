@@ -22,17 +22,27 @@ def _fold_axis(weight: torch.Tensor, dim: int) -> torch.Tensor:
 
 
 class ResizeConv2d(nn.Conv2d):
-    """Same parameters as nn.Conv2d(in, out, 3, padding=1); forward(x) = that conv of x upsampled x2."""
+    """Same parameters as nn.Conv2d(in, out, 3, padding=1); forward(x) = that conv of x upsampled x2.
+
+    With a `padding_mode` other than zeros (reflect or replicate: the same on an upsampled input), the
+    transposed conv only crops its output: x is replicated by one pixel first."""
 
     fold_from_pixels = 256
     """Inputs with at least this many pixels (batch x height x width) take the folded transposed conv:
     below it, on CPUs, the pass over the weights costs more than the multiply-adds it saves."""
 
-    def __init__(self, in_channels: int, out_channels: int, bias: bool = True):
-        super().__init__(in_channels, out_channels, kernel_size=3, padding=1, bias=bias)
+    def __init__(self, in_channels: int, out_channels: int, bias: bool = True, padding_mode: str = "zeros"):
+        super().__init__(
+            in_channels, out_channels, kernel_size=3, padding=1, bias=bias, padding_mode=padding_mode
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[0] * x.shape[-2] * x.shape[-1] < self.fold_from_pixels:
             return super().forward(F.interpolate(x, scale_factor=2, mode="nearest"))
         folded = _fold_axis(_fold_axis(self.weight.transpose(0, 1), -2), -1)
-        return F.conv_transpose2d(x, folded, self.bias, stride=2, padding=1)
+        if self.padding_mode == "zeros":
+            return F.conv_transpose2d(x, folded, self.bias, stride=2, padding=1)
+        # Reflecting the upsampled input by one pixel repeats its edge pixel, which is replicating x by one
+        # pixel before upsampling; the transposed conv then crops the two extra output pixels on each side.
+        padded = F.pad(x, (1, 1, 1, 1), mode="replicate")
+        return F.conv_transpose2d(padded, folded, self.bias, stride=2, padding=3)

@@ -43,6 +43,7 @@ class ModelConfig(Section):
     upsample: Literal["resize_conv", "transposed"] = "resize_conv"
     norm: Literal["batch", "instance"] = "batch"
     dropout: float = Field(0.5, ge=0.0, lt=1.0)
+    padding: Literal["zeros", "reflect", "replicate"] = "zeros"
     n_layers_d: int = Field(3, ge=1, le=6)
     num_scales_d: int = Field(1, ge=1, le=4)
 

@@ -57,6 +57,7 @@ def build_generator(config: Config, map_channels: int) -> UNetGenerator:
         upsample=model.upsample,
         norm=model.norm,
         dropout=model.dropout,
+        padding=model.padding,
     )
 
 
