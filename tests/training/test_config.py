@@ -28,12 +28,28 @@ REQUIRED_KEYS = [
 ]
 
 
-@pytest.mark.parametrize("name", ["paper", "demo-cpu"])
+@pytest.mark.parametrize("name", ["paper", "demo-cpu", "fidelity-cpu"])
 def test_presets_load_and_have_the_documented_keys(name: str):
     config = load_config(CONFIGS / f"{name}.yaml").model_dump()
     for key in REQUIRED_KEYS:
         section, field = key.split(".")
         assert field in config[section], key
+
+
+def test_fidelity_preset_is_demo_cpu_with_reflection_padding_and_lighter_l1():
+    demo = load_config(CONFIGS / "demo-cpu.yaml").model_dump()
+    fidelity = load_config(CONFIGS / "fidelity-cpu.yaml").model_dump()
+    changed = {
+        (section, key): value
+        for section, keys in fidelity.items()
+        for key, value in keys.items()
+        if demo[section][key] != value
+    }
+    assert changed == {
+        ("model", "padding"): "reflect",
+        ("loss", "lambda_l1"): 10.0,
+        ("loss", "lambda_roi"): 10.0,
+    }
 
 
 def test_paper_preset_is_the_paper_setting():
