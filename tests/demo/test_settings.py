@@ -29,3 +29,28 @@ def test_a_size_the_generator_cannot_take_is_refused_before_any_stage(size, tmp_
 def test_quick_with_a_size_is_refused():
     with pytest.raises(UserError, match="--quick runs at 32 px"):
         demo_settings(quick=True, ablations=False, size=64)
+
+
+def test_the_demo_phantom_tests_at_least_30_photos_of_the_rare_condition():
+    """The classifier study needs intervals narrower than the range: 30 or more rare test photos."""
+    from dermgan.data.manifest import Record
+    from dermgan.data.phantom.labels import plan_cases
+    from dermgan.data.splits import assign_splits
+
+    cases = plan_cases(FULL.n_photos, FULL.seed, FULL.condition_weights)
+    records = [
+        Record(
+            row=case.number,
+            image=f"{case.number}.jpg",
+            condition=case.condition,
+            case_id=f"phantom-case-{case.number:06d}",
+        )
+        for case in cases
+    ]
+    splits = assign_splits(records, seed=FULL.seed)
+    rare_test_photos = sum(
+        case.photos
+        for case in cases
+        if case.condition == FULL.rare_condition and splits[f"phantom-case-{case.number:06d}"] == "test"
+    )
+    assert rare_test_photos >= 30

@@ -11,6 +11,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from dermgan.data.phantom.labels import DEFAULT_CONDITION_WEIGHTS
 from dermgan.demo.figures import FIGURES, tone_sweep_maps
 from dermgan.demo.layout import DEMO_SETTINGS_FILE, FID_GROUPS, DemoLayout
 from dermgan.demo.stages import Stage, StageOutcome, run_stages
@@ -24,11 +25,17 @@ CONFIGS = Path(__file__).resolve().parents[3] / "configs"
 """The repository's configs/ folder: the demo is run from a clone (`make demo`)."""
 
 
+DEMO_CONDITION_WEIGHTS = {**DEFAULT_CONDITION_WEIGHTS, "melanoma": 0.20}
+
+
 @dataclass(frozen=True)
 class DemoSettings:
     """What each stage is asked to do; the stages' fingerprints are made of these values."""
 
-    n_photos: int = 1000
+    n_photos: int = 1400
+    condition_weights: dict[str, float] = field(default_factory=lambda: DEMO_CONDITION_WEIGHTS)
+    """The phantom's condition shares: melanoma raised so the test split holds at least 30 melanomas
+    (about 40 of 217 at 1,400 photos), while the classifiers keep it rare in their training photos."""
     image_size: int = 64
     config: str = "demo-cpu.yaml"
     overrides: tuple[str, ...] = ()
@@ -113,7 +120,13 @@ def _make_data(paths: DemoLayout, settings: DemoSettings, progress: bool) -> Non
     from dermgan.data.show import show_prepared
     from dermgan.data.validate import validate_manifest, write_validation
 
-    make_phantom(paths.photos, settings.n_photos, seed=settings.seed, progress=progress)
+    make_phantom(
+        paths.photos,
+        settings.n_photos,
+        seed=settings.seed,
+        condition_weights=settings.condition_weights,
+        progress=progress,
+    )
     manifest = paths.photos / "manifest.csv"
     report, _ = validate_manifest(manifest, progress=progress)
     write_validation(report, paths.photos, skip_bad=False)
@@ -256,6 +269,7 @@ def demo_stages(out: Path, settings: DemoSettings, progress: bool = True) -> lis
     estimates = settings.estimates_s
     data_settings = {
         "n_photos": settings.n_photos,
+        "condition_weights": settings.condition_weights,
         "image_size": settings.image_size,
         "seed": settings.seed,
     }
