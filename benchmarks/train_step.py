@@ -6,7 +6,8 @@ Everything is measured side by side in one run (the machine is noisy: compare ra
 - achieved GFLOP/s of the DermGAN step (FLOPs counted by torch.utils.flop_counter) over the GFLOP/s of a
   large fp32 matmul;
 - the data loader's images/s at the largest size (the config's default worker count) over the step's images/s;
-- the DermGAN step with bf16 autocast, with channels_last and with torch.compile, each over the plain one.
+- the DermGAN step with bf16 autocast, with channels_last, with noise at every decoder level
+  (model.noise_resolutions) and with torch.compile, each over the plain one.
 The last line is one JSON object.
 Usage: python benchmarks/train_step.py [--sizes 64,128,256] [--batch-size 1] [--repeats 3] [--no-compile]
 """
@@ -27,6 +28,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from dermgan.data.dataset import PreparedPairs
 from dermgan.data.phantom import make_phantom
 from dermgan.data.prepare import prepare_dataset
+from dermgan.models import noise_resolutions_for
 from dermgan.training.config import Config, TrainConfig, load_config
 from dermgan.training.networks import Networks
 from dermgan.training.stream import SampleStream, StepBatches
@@ -140,6 +142,9 @@ def main() -> None:
                 "fp32": runners["dermgan"],
                 "bf16": StepRunner(config_for(size, batch, "train.precision=bf16")),
                 "channels_last": StepRunner(config_for(size, batch, "train.channels_last=true")),
+                "noise": StepRunner(
+                    config_for(size, batch, f"model.noise_resolutions={noise_resolutions_for(size)}")
+                ),
             }
             if not args.no_compile:
                 variants["compile"] = StepRunner(config_for(size, batch, "train.compile=true"))

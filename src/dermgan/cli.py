@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import threading
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +13,9 @@ from rich.text import Text
 
 from dermgan import console
 from dermgan.classification.commands import classify_app
-from dermgan.errors import UserError
+from dermgan.errors import BUG_REPORT, FAULTS, UserError, fault_message
 from dermgan.evaluation.commands import eval_app
-from dermgan.options import ConfigOverrides, JsonFlag, Resume, Workers
+from dermgan.options import ConfigOverrides, JsonFlag, Resume, StrictPaths, Workers
 from dermgan.study.commands import study_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -32,6 +34,11 @@ def _names(text: str | None) -> list[str] | None:
     if not names:
         raise UserError(f"{text!r} names nothing; give a comma-separated list")
     return names
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        console.err.print(f"warning: {warning}", markup=False, soft_wrap=True)
 
 
 def _pair(text: str, option: str) -> tuple[int, int]:
@@ -55,6 +62,8 @@ def data_phantom(
     """Make the built-in synthetic phantom dataset (photos, manifest.csv, COCO JSON)."""
     if n < 1:
         raise UserError("--n must be at least 1")
+    if seed < 0:
+        raise UserError(f"--seed {seed} must be 0 or more")
     sizes = _pair(size_range, "--size-range")
     from dermgan.data.phantom import make_phantom
 
@@ -117,6 +126,7 @@ def data_validate(
     ] = False,
     conditions: Annotated[str | None, typer.Option(help="Allowed conditions, comma-separated.")] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for validate.json and skipped.csv.")] = None,
+    strict_paths: StrictPaths = False,
     workers: Workers = None,
     json_output: JsonFlag = False,
 ) -> None:
@@ -128,11 +138,15 @@ def data_validate(
         check_image_files=not no_images,
         conditions=_names(conditions),
         skip_bad=skip_bad,
+        strict_paths=strict_paths,
         workers=workers,
     )
     for problem in report.problems:
         where = f" ({problem.image})" if problem.image else ""
-        console.err.print(f"row {problem.row}{where}, {problem.column}: {problem.reason}", markup=False)
+        console.err.print(
+            f"row {problem.row}{where}, {problem.column}: {problem.reason}", markup=False, soft_wrap=True
+        )
+    _warn(report.warnings)
     written = write_validation(report, out or manifest.parent, skip_bad=skip_bad)
     console.out.print(console.counts_table("images per condition x skin type", report.counts))
     console.out.print(
@@ -163,6 +177,14 @@ def data_prepare(
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="Leave unusable rows out instead of stopping.")
     ] = False,
+    strict_paths: StrictPaths = False,
+    allow_empty_conditions: Annotated[
+        bool,
+        typer.Option(
+            "--allow-empty-conditions",
+            help="Keep a condition whose photos all failed in the codebook instead of stopping.",
+        ),
+    ] = False,
     workers: Workers = None,
     json_output: JsonFlag = False,
 ) -> None:
@@ -180,12 +202,17 @@ def data_prepare(
         seed=seed,
         min_skin=min_skin,
         skip_bad=skip_bad,
+        strict_paths=strict_paths,
+        allow_empty_conditions=allow_empty_conditions,
         workers=workers,
     )
     for problem in summary.problems:
         console.err.print(
-            f"skipped row {problem.row} ({problem.image}), {problem.column}: {problem.reason}", markup=False
+            f"skipped row {problem.row} ({problem.image}), {problem.column}: {problem.reason}",
+            markup=False,
+            soft_wrap=True,
         )
+    _warn(summary.warnings)
     console.out.print(console.counts_table("crops per condition x skin type", summary.counts))
     console.out.print(
         f"{summary.n_crops} crops of {summary.size}px from {summary.n_cropped_images} photos in {out}; "
@@ -219,13 +246,33 @@ def train_command(
     set_: ConfigOverrides = None,
     resume: Resume = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    curve_points: Annotated[
+        int,
+        typer.Option(
+            help="Log KID of the test twins at this many evenly spaced steps (0 = off); "
+            "give it again with --resume to continue the curve."
+        ),
+    ] = 0,
+    curve_images: Annotated[
+        int, typer.Option(help="Test crops rendered at each curve point (each costs an Inception pass).")
+    ] = 100,
 ) -> None:
     """Train DermGAN on a prepared dataset (or resume a run). Under torchrun, one process per GPU."""
+    from dermgan.evaluation.curve import FidelityCurve
     from dermgan.training.trainer import train
 
     if resume is not None and (data is not None or out is not None or config is not None):
         raise UserError("--resume RUN_DIR takes no --data, --out or --config (use --set to change a key)")
-    result = train(data, out, config=config, overrides=set_ or [], resume=resume, progress=progress)
+    callbacks = [FidelityCurve(curve_points, curve_images)] if curve_points else []
+    result = train(
+        data,
+        out,
+        config=config,
+        overrides=set_ or [],
+        resume=resume,
+        progress=progress,
+        callbacks=callbacks,
+    )
     if not result.is_main:
         return
     summary = ", ".join(f"{name} {value:.4g}" for name, value in result.losses.items())
@@ -262,6 +309,10 @@ def generate_command(
     stochastic: Annotated[
         bool, typer.Option(help="Keep dropout on, seeded per image, for pix2pix-style variety.")
     ] = False,
+    samples_per_map: Annotated[
+        int,
+        typer.Option(help="Images from each map, each with its own seed (--n and the others count images)."),
+    ] = 1,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     json_output: JsonFlag = False,
 ) -> None:
@@ -281,6 +332,7 @@ def generate_command(
             target=target,
             conditions=[c.strip() for c in conditions.split(",")] if conditions else None,
             skin_types=skin_types,
+            samples_per_map=samples_per_map,
         )
         if place.is_main:
             console.out.print(console.counts_table("images to generate", plan_counts(plan)))
@@ -292,14 +344,16 @@ def generate_command(
             batch_size=batch_size,
             data=data,
             stochastic=stochastic,
+            samples_per_map=samples_per_map,
             progress=progress,
             synthesizer=synthesizer,
         )
     finally:
         distributed.stop()
     if place.is_main:
+        maps = f", {summary.samples_per_map} per map of {summary.n_maps}" if samples_per_map > 1 else ""
         console.out.print(
-            f"{summary.n_images} synthetic images in {out} ({summary.n_made_now} made now); "
+            f"{summary.n_images} synthetic images in {out} ({summary.n_made_now} made now{maps}); "
             f"manifest: {out / 'manifest.csv'}",
             markup=False,
         )
@@ -394,7 +448,12 @@ def demo_command(
         bool, typer.Option("--quick", help="A two-minute version (tiny models, 32 px).")
     ] = False,
     ablations: Annotated[
-        bool, typer.Option("--ablations", help="Also train the three Table 1 ablations (3x the training).")
+        bool,
+        typer.Option(
+            "--ablations",
+            help="Also train the three Table 1 ablations, every row with 3 seeds (12x the training; "
+            "--quick: 1 seed, 4x).",
+        ),
     ] = False,
     size: Annotated[
         int | None,
@@ -422,10 +481,40 @@ def report_command(
     console.out.print(f"wrote {write_report(runs or out.parent, out)}", markup=False)
 
 
+def _fail(message: str) -> None:
+    console.err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+    sys.exit(1)
+
+
+def _traceback_and_where_to_report(kind, error, trace) -> None:
+    """The interpreter's last word on an exception no boundary expected: a bug, so its traceback stays."""
+    traceback.print_exception(kind, error, trace)
+    if not issubclass(kind, KeyboardInterrupt):
+        console.err.print(Text.assemble(("bug: ", "bold red"), BUG_REPORT), soft_wrap=True)
+
+
+def _thread_fault(arguments: threading.ExceptHookArgs) -> None:
+    """A background writer (TensorBoard's) that hits a full disk hands its error to the main thread,
+    which reports it in one line; printing the thread's traceback too would bury that line."""
+    if arguments.exc_value is not None and fault_message(arguments.exc_value) is not None:
+        return
+    threading.__excepthook__(arguments)
+
+
 def main() -> None:
-    """Entry point: a UserError becomes one clear message and exit code 1, never a traceback."""
+    """Entry point, and the one error boundary: a UserError or an expected fault of the machine or its
+    files (full disk, read-only folder, corrupt file; see dermgan.errors) becomes one line and exit code 1.
+    Anything else is a bug: its traceback is printed with a line saying where to report it."""
+    sys.excepthook = _traceback_and_where_to_report
+    thread_hook, threading.excepthook = threading.excepthook, _thread_fault
     try:
-        app()
+        typer.main.get_command(app)(prog_name="dermgan")
     except UserError as error:
-        console.err.print(Text.assemble(("error: ", "bold red"), str(error)))
-        sys.exit(1)
+        _fail(str(error))
+    except FAULTS as error:
+        message = fault_message(error)
+        if message is None:
+            raise
+        _fail(message)
+    finally:
+        threading.excepthook = thread_hook

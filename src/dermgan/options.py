@@ -15,3 +15,12 @@ ConfigOverrides = Annotated[
     list[str] | None, typer.Option("--set", help="Override a config key: section.key=value (repeatable).")
 ]
 Resume = Annotated[Path | None, typer.Option(help="Continue this run directory from its latest checkpoint.")]
+FeatureCache = Annotated[
+    Path | None, typer.Option(help="Feature cache folder (default: ~/.cache/dermgan/features).")
+]
+StrictPaths = Annotated[
+    bool,
+    typer.Option(
+        "--strict-paths", help="Refuse image paths outside the manifest's folder (absolute or ../)."
+    ),
+]

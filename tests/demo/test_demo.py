@@ -61,7 +61,7 @@ def parse(report: Path) -> ReportParser:
 
 def test_every_figure_decodes_as_an_image(demo: Path):
     parser = parse(demo / "report.html")
-    assert len(parser.images) == 10
+    assert len(parser.images) == 11  # ten figures and the fidelity curve
     for source in parser.images:
         header, encoded = source.split(",", 1)
         assert header == "data:image/png;base64"

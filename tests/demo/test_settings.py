@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import run_cli
-from dermgan.demo.pipeline import FULL, QUICK, demo_settings
+from dermgan.demo.pipeline import CONFIGS, FULL, QUICK, demo_settings
 from dermgan.errors import UserError
+from dermgan.training.config import load_config
 
 
 def test_the_size_picks_the_config():
@@ -54,3 +55,38 @@ def test_the_demo_phantom_tests_at_least_30_photos_of_the_rare_condition():
         if case.condition == FULL.rare_condition and splits[f"phantom-case-{case.number:06d}"] == "test"
     )
     assert rare_test_photos >= 30
+
+
+def test_with_ablations_every_row_is_trained_and_tabled_with_each_seed(tmp_path, monkeypatch):
+    from dermgan.demo import pipeline
+    from dermgan.demo.layout import DemoLayout
+    from dermgan.evaluation import ablation
+
+    settings = demo_settings(quick=False, ablations=True)
+    assert (settings.ablation_seeds, QUICK.ablation_seeds) == (3, 1)
+    trained, tables = [], []
+    monkeypatch.setattr(pipeline, "_curve", lambda paths, settings: [])
+    monkeypatch.setattr(
+        ablation, "train_row", lambda name, data, run, **kw: trained.append((name, run, kw["overrides"][-1]))
+    )
+    monkeypatch.setattr(ablation, "run_ablation", lambda data, out, **kw: tables.append(kw))
+    paths = DemoLayout(tmp_path)
+    pipeline._train_ablations(paths, settings, progress=False)
+    pipeline._table(paths, settings, progress=False)
+    # 4 rows x 3 seeds, less DermGAN's first seed: that is the main run, trained by the train stage.
+    assert len(trained) == 11 and paths.run not in [run for _, run, _ in trained]
+    assert ("dermgan", paths.ablation_runs / "dermgan-seed2", "train.seed=2") in trained
+    assert ("no-roi-loss", paths.ablation_runs / "no-roi-loss", "train.seed=0") in trained
+    [table] = tables
+    assert table["seeds"] == [0, 1, 2] and len(table["runs"]) == 12
+    assert table["runs"]["dermgan"] == str(paths.run)
+    assert table["runs"]["no-roi-loss-seed1"] == str(paths.ablation_runs / "no-roi-loss-seed1")
+
+
+@pytest.mark.parametrize(("quick", "size"), [(True, None), (False, 32), (False, 64), (False, 128)])
+def test_every_demo_size_makes_a_valid_training_config(quick, size):
+    """The preset puts decoder noise at 32 px, which a 32 px generator does not have as a level."""
+    settings = demo_settings(quick=quick, ablations=False, size=size)
+    config = load_config(CONFIGS / settings.config, list(settings.train_overrides))
+    assert config.data.size == settings.image_size
+    assert config.model.noise_resolutions and max(config.model.noise_resolutions) < config.data.size

@@ -56,3 +56,11 @@ def test_unbiased_near_zero_for_one_distribution_and_clearly_positive_for_two():
     kid_shifted = kernel_inception_distance(real, shifted, subsets=50, subset_size=100)
     assert abs(kid_same.mean) < kid_same.std
     assert kid_shifted.mean > 5 * kid_shifted.std
+
+
+def test_sets_smaller_than_the_subset_size_are_drawn_in_halves_so_the_spread_means_something():
+    rng = np.random.default_rng(3)
+    real, fake = rng.normal(size=(60, 6)), rng.normal(0.2, 1.0, size=(50, 6))
+    kid = kernel_inception_distance(real, fake)  # the default subset size, 1000, is more than either set
+    assert kid.subset_size == 25
+    assert kid.std > 0

@@ -14,7 +14,7 @@ from dermgan.data.boxes import boxes_mask
 from dermgan.data.manifest import read_manifest, write_manifest
 from dermgan.data.skin import to_lab
 from dermgan.errors import UserError
-from dermgan.evaluation.roi import box_edge_score, evaluate_roi, load_evaluation_set, measure_roi
+from dermgan.evaluation.roi import box_edge_score, evaluate_roi, load_evaluation_sets, measure_roi
 
 SKIN_RGB = (205, 155, 120)
 LESION_RGB = (95, 55, 45)
@@ -127,5 +127,5 @@ def test_a_held_out_split_with_synthetic_images_is_refused(real_and_synthetic, t
         row["source"] = "synthetic" if index in (1, 6) else "real"
     write_manifest(real / "manifest.csv", rows)
     with pytest.raises(UserError, match=r"1 synthetic image\(s\) in the test split \(1.png\)"):
-        load_evaluation_set(real, split="test")
-    assert len(load_evaluation_set(real, split="train")) == 4
+        load_evaluation_sets([real], split="test")
+    assert len(load_evaluation_sets([real], split="train")[0]) == 4

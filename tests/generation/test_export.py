@@ -18,6 +18,7 @@ from dermgan.generation import export
 from dermgan.generation.export import export_generator
 from dermgan.generation.maps import MapSpec
 from dermgan.generation.synthesize import Synthesizer
+from release_helpers import save_release
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +87,9 @@ def test_torchscript_export_from_the_command_line(monkeypatch, capsys, synthesiz
 def test_an_export_that_differs_from_pytorch_is_refused_and_not_kept(monkeypatch, tiny_run, tmp_path):
     load_torchscript = export.LOADERS["torchscript"]
 
-    def load_off_by_a_thousandth(path: Path) -> export.Runner:
-        run = load_torchscript(path)
-        return lambda maps: run(maps) + 1e-3
+    def load_off_by_a_thousandth(path: Path, names: list[str]) -> export.Runner:
+        run = load_torchscript(path, names)
+        return lambda inputs: run(inputs) + 1e-3
 
     monkeypatch.setitem(export.LOADERS, "torchscript", load_off_by_a_thousandth)
     out = tmp_path / "generator.pt"
@@ -108,3 +109,27 @@ def test_bad_model_path_format_and_missing_onnx_are_clear_errors(monkeypatch, ti
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     with pytest.raises(UserError, match=r"needs onnxruntime: pip install 'dermgan\[export\]'"):
         export_generator(tiny_run, "onnx", tmp_path / "g.onnx")
+
+
+def test_a_generator_with_decoder_noise_exports_its_noise_as_inputs(tmp_path: Path):
+    release = save_release(tmp_path / "noisy", "model.noise_resolutions=[4,8]")
+    out = tmp_path / "generator.onnx"
+    report = export_generator(release, "onnx", out, batch_size=2)
+
+    assert report.max_abs_diff <= 1e-4
+    assert report.noise_inputs == {"noise_4": [2, 1, 4, 4], "noise_8": [2, 1, 8, 8]}
+    session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    assert [entry.name for entry in session.get_inputs()] == ["map", "noise_4", "noise_8"]
+    synthesizer = Synthesizer(release)
+    maps = torch.zeros(3, *report.input_shape[1:])
+    feeds = [torch.randn(3, 1, side, side, generator=torch.Generator().manual_seed(side)) for side in (4, 8)]
+    (exported,) = session.run(
+        None, {"map": maps.numpy(), "noise_4": feeds[0].numpy(), "noise_8": feeds[1].numpy()}
+    )
+    with torch.no_grad():
+        expected = synthesizer.generator(maps, feeds)
+    assert np.abs(exported - expected.numpy()).max() <= 1e-4
+    (other,) = session.run(
+        None, {"map": maps.numpy(), "noise_4": -feeds[0].numpy(), "noise_8": feeds[1].numpy()}
+    )
+    assert np.abs(exported - other).max() > 1e-3, "the noise inputs should change the image"

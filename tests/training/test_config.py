@@ -8,6 +8,7 @@ import pytest
 
 from dermgan.errors import UserError
 from dermgan.training.config import load_config, save_config
+from dermgan.training.trainer import train
 
 CONFIGS = Path(__file__).parents[2] / "configs"
 REQUIRED_KEYS = [
@@ -36,7 +37,7 @@ def test_presets_load_and_have_the_documented_keys(name: str):
         assert field in config[section], key
 
 
-def test_fidelity_preset_is_demo_cpu_with_reflection_padding_and_lighter_l1():
+def test_fidelity_preset_is_demo_cpu_with_reflection_padding_lighter_l1_and_decoder_noise():
     demo = load_config(CONFIGS / "demo-cpu.yaml").model_dump()
     fidelity = load_config(CONFIGS / "fidelity-cpu.yaml").model_dump()
     changed = {
@@ -47,6 +48,7 @@ def test_fidelity_preset_is_demo_cpu_with_reflection_padding_and_lighter_l1():
     }
     assert changed == {
         ("model", "padding"): "reflect",
+        ("model", "noise_resolutions"): [8, 16, 32],
         ("loss", "lambda_l1"): 10.0,
         ("loss", "lambda_roi"): 10.0,
     }
@@ -93,6 +95,12 @@ def test_overrides_are_typed_and_applied_last():
         (["train.batch_size=many"], "train.batch_size: Input should be a valid integer"),
         (["trainmax_steps=5"], "must look like section.key=value"),
         (["optimizer.lr=1"], "optimizer: is not a known key"),
+        (["train.lr_d=0"], "train.lr_d: Input should be greater than 0"),
+        (["model.spectral_norm_d=maybe"], "model.spectral_norm_d: Input should be a valid boolean"),
+        (
+            ["data.size=32", "model.noise_resolutions=[32, 8]"],
+            "model.noise_resolutions [32]: a 32 px generator's decoder levels have sides [2, 4, 8, 16]",
+        ),
     ],
 )
 def test_bad_configs_are_named(overrides, needle):
@@ -119,3 +127,21 @@ def test_saved_config_reloads_identically(tmp_path: Path):
     config = load_config(CONFIGS / "demo-cpu.yaml", ["train.seed=7"])
     save_config(config, tmp_path / "config.yaml")
     assert load_config(tmp_path / "config.yaml") == config
+
+
+def test_noise_the_generator_cannot_take_stops_training_before_anything_is_written(tmp_path: Path):
+    with pytest.raises(UserError, match=r"model.noise_resolutions \[64\]"):
+        train(
+            tmp_path / "prepared",
+            tmp_path / "run",
+            overrides=["data.size=32", "model.noise_resolutions=[64]"],
+        )
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_new_switches_default_to_the_recipe_without_them():
+    config = load_config(None, ["train.lr=3e-4", "model.noise_resolutions=[16, 4, 16]"])
+    assert config.model.noise_resolutions == [4, 16]
+    defaults = load_config(None, ["train.lr=3e-4"])
+    assert defaults.model.noise_resolutions == [] and not defaults.model.spectral_norm_d
+    assert defaults.train.lr_d is None and defaults.train.discriminator_lr == 3e-4

@@ -88,3 +88,36 @@ def test_a_finished_run_is_not_restarted_over(phantom_32: Path, tmp_path: Path):
         train(phantom_32, tmp_path / "run", overrides=(*TINY, "train.max_steps=1"), progress=False)
     with pytest.raises(UserError, match="not a run directory"):
         train(resume=tmp_path / "nothing-here", progress=False)
+
+
+# Noise drawn from the global RNG, spectral norm's power-iteration vectors and the discriminator's own lr,
+# at two discriminator scales of 2 layers (3 would leave the 16 px scale too small for the last convs);
+# decay_start=1 keeps the lr the same whatever train.max_steps says.
+SWITCHES = (
+    *TINY,
+    "model.noise_resolutions=[4,16]",
+    "model.spectral_norm_d=true",
+    "model.num_scales_d=2",
+    "model.n_layers_d=2",
+    "train.lr_d=4e-4",
+    "train.decay_start=1.0",
+    "train.checkpoint_every=2",
+    "train.seed=3",
+)
+
+
+def test_noise_spectral_norm_and_lr_d_resume_exactly(phantom_32: Path, tmp_path: Path):
+    train(phantom_32, tmp_path / "whole", overrides=(*SWITCHES, "train.max_steps=4"), progress=False)
+    train(phantom_32, tmp_path / "cut", overrides=(*SWITCHES, "train.max_steps=2"), progress=False)
+    train(resume=tmp_path / "cut", overrides=["train.max_steps=4"], progress=False)
+
+    expected = load_checkpoint(latest_checkpoint(tmp_path / "whole"))
+    got = load_checkpoint(latest_checkpoint(tmp_path / "cut"))
+    assert got["step"] == expected["step"] == 4
+    assert expected["generator"]["noise.16.scale"].abs().min() > 0, "the noise took no part in training"
+    assert any(name.endswith("_u") for name in expected["discriminator"])
+    for network in ("generator", "discriminator"):
+        assert got[network].keys() == expected[network].keys()
+        for name, tensor in expected[network].items():
+            torch.testing.assert_close(got[network][name], tensor, msg=f"{network}.{name}")
+    assert got["optimizer_d"]["param_groups"][0]["lr"] == 4e-4

@@ -9,20 +9,17 @@ images must be given (`--generator`).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from pydantic import ValidationError
 
 from dermgan.classification.examples import Example
 from dermgan.classification.selection import TrainingSet
 from dermgan.data.prepare import read_prepared
 from dermgan.data.splits import read_splits, splits_path
 from dermgan.errors import UserError
-from dermgan.training.release import INFO, WEIGHTS, GeneratorInfo, generator_sha256
+from dermgan.training.release import WEIGHTS, generator_sha256, read_info
 
 SHOWN = 10
 
@@ -46,14 +43,12 @@ def read_generator_data(path: str | os.PathLike[str]) -> GeneratorData:
     path = Path(path)
     folder = path if path.is_dir() else path.parent
     try:
-        info = GeneratorInfo.model_validate(json.loads((folder / INFO).read_text(encoding="utf-8")))
+        info = read_info(folder)
         sha256 = generator_sha256(folder / WEIGHTS)
     except FileNotFoundError as error:
         raise UserError(f"--generator {path}: {error.filename} does not exist; give a finished run") from None
-    except (ValueError, ValidationError) as error:
-        raise UserError(
-            f"--generator {path}: {folder / INFO} is not a generator description: {error}"
-        ) from None
+    except UserError as error:
+        raise UserError(f"--generator {path}: {error}") from None
     data_dir = Path(info.config.data.path)
     if not data_dir.is_dir():
         raise UserError(

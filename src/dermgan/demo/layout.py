@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from dermgan.evaluation.ablation import ABLATIONS, variant_key
 
 DEMO_SETTINGS_FILE = "demo.json"
 """The demo's settings, written before its stages run, so the report can print the commands it ran."""
@@ -38,6 +41,16 @@ class DemoLayout:
         """The three ablations' runs, kept apart from the table so that it can be redone without them."""
         return self.out / "ablation-runs"
 
+    def ablation_trainings(self, seeds: Sequence[int]) -> list[tuple[str, int, Path]]:
+        """(row, seed, run) of every Table 1 run under ablation-runs/ for SEEDS, the first of which is the
+        config's own: each row with each seed, but DermGAN's first-seed run, which is the main run."""
+        return [
+            (name, seed, self.ablation_runs / variant_key(name, seed, seeds[0]))
+            for seed in seeds
+            for name in ABLATIONS
+            if (name, seed) != ("dermgan", seeds[0])
+        ]
+
     @property
     def twins(self) -> Path:
         """Held-out test crops rendered from their own maps: every synthetic image has its real twin."""
@@ -54,6 +67,11 @@ class DemoLayout:
     @property
     def eval(self) -> Path:
         return self.out / "eval"
+
+    @property
+    def diversity_samples(self) -> Path:
+        """Several samples of each of a few maps (`generate --samples-per-map`), for `eval diversity`."""
+        return self.eval / "diversity-samples"
 
     def fid(self, group: str) -> Path:
         """Where `eval fid --by GROUP` writes its fid.json."""

@@ -10,13 +10,14 @@ from rich.table import Table
 
 from dermgan import console
 from dermgan.errors import UserError
-from dermgan.options import JsonFlag, Workers
+from dermgan.options import FeatureCache, JsonFlag, Workers
 
 if TYPE_CHECKING:
     from dermgan.evaluation.fid import FidResult, Metrics
 
 eval_app = typer.Typer(
-    no_args_is_help=True, help="Evaluate generators: fid, kid, tone, roi, memorisation, ablation."
+    no_args_is_help=True,
+    help="Evaluate generators: fid, kid, tone, roi, memorisation, diversity, ablation, grid.",
 )
 
 SetArgument = Annotated[
@@ -28,7 +29,7 @@ SecondSetArgument = Annotated[
 ]
 ResultsOut = Annotated[Path, typer.Option(help="Folder for the JSON result (and plot).")]
 RealSplit = Annotated[
-    str | None, typer.Option(help="Keep only this split of real sets (a synthetic set is kept whole).")
+    str | None, typer.Option(help="Keep only this split of sets with splits (plain folders, synthetic: all).")
 ]
 Progress = Annotated[bool, typer.Option(help="Show a progress bar.")]
 
@@ -63,12 +64,14 @@ def roi_command(
     progress: Progress = True,
     json_output: JsonFlag = False,
 ) -> None:
-    """Lesion contrast inside the boxes and box-edge artifacts, per condition (roi.json)."""
-    from dermgan.evaluation.roi import evaluate_roi, roi_table
+    """Lesion contrast, box-edge artifacts and lesion shapes inside the boxes, per condition (roi.json)."""
+    from dermgan.evaluation.roi import evaluate_roi, morphology_table, roi_table
 
     report = evaluate_roi(data, data2, out=out, split=split, progress=progress)
     console.out.print(roi_table(report))
     console.out.print(report.note, markup=False)
+    console.out.print(morphology_table(report))
+    console.out.print(report.morphology_note, markup=False)
     console.out.print(f"wrote {out / 'roi.json'}", markup=False)
     if json_output:
         console.print_json_line(report)
@@ -89,9 +92,7 @@ def compare_image_sets(
     ] = None,
     split: RealSplit = None,
     out: Annotated[Path | None, typer.Option(help="Folder for fid.json (kid.json for `eval kid`).")] = None,
-    cache: Annotated[
-        Path | None, typer.Option(help="Feature cache folder (default: ~/.cache/dermgan/features).")
-    ] = None,
+    cache: FeatureCache = None,
     batch_size: Annotated[int, typer.Option(help="Images per forward pass of the feature network.")] = 64,
     workers: Workers = None,
     seed: Annotated[int, typer.Option(help="Seed of the trial and KID subsets.")] = 0,
@@ -201,7 +202,7 @@ def memorisation_command(
     top: Annotated[
         int, typer.Option(help="Closest pairs listed and pictured (near-copies always are).")
     ] = 16,
-    cache: Annotated[Path | None, typer.Option(help="Feature cache folder.")] = None,
+    cache: FeatureCache = None,
     workers: Workers = None,
     progress: Progress = True,
     json_output: JsonFlag = False,
@@ -238,6 +239,51 @@ def memorisation_command(
         console.print_json_line(result)
 
 
+@eval_app.command("diversity")
+def diversity_command(
+    real: SetArgument,
+    fake: Annotated[
+        Path,
+        typer.Argument(help="A `dermgan generate --samples-per-map K` output (K >= 2), or its manifest."),
+    ],
+    out: Annotated[Path | None, typer.Option(help="Folder for diversity.json.")] = None,
+    split: RealSplit = None,
+    cache: FeatureCache = None,
+    batch_size: Annotated[int, typer.Option(help="Images per forward pass of the feature network.")] = 64,
+    workers: Workers = None,
+    progress: Progress = True,
+    json_output: JsonFlag = False,
+) -> None:
+    """Per-map diversity of the samples of each map against real crops of its condition and skin type."""
+    from dermgan.evaluation.diversity import diversity_table, evaluate_diversity
+
+    result = evaluate_diversity(
+        real,
+        fake,
+        out=out,
+        split=split,
+        cache=cache,
+        batch_size=batch_size,
+        workers=workers,
+        progress=progress,
+    )
+    console.out.print(diversity_table(result))
+    overall = result.overall
+    lines = [
+        f"{overall.n_maps} maps, {overall.n_samples} samples ({result.n_single_sample_maps} one-sample maps "
+        f"left out); real reference: {result.reference}",
+        "ratio = synthetic / real diversity (1: a map varies as much as real photos of its kind; 0: one "
+        "image per map); precision: share of the samples inside the real k-NN manifold",
+    ]
+    if result.note:
+        lines.append(result.note)
+    if out:
+        lines.append(f"wrote {out / 'diversity.json'}")
+    console.out.print("\n".join(lines), markup=False)
+    if json_output:
+        console.print_json_line(result)
+
+
 def _runs(text: str | None) -> dict[str, str]:
     """'dermgan=runs/a,no-roi-loss=runs/b' by name, or four bare run folders in the order of the rows."""
     from dermgan.evaluation.ablation import ABLATIONS
@@ -254,6 +300,16 @@ def _runs(text: str | None) -> dict[str, str]:
     return dict(item.split("=", 1) for item in named)
 
 
+def _seeds(text: str | None) -> list[int] | None:
+    """'0,1,2' as seeds; None (one run per row, its config's seed) without the option."""
+    if text is None:
+        return None
+    try:
+        return [int(item) for item in text.split(",")]
+    except ValueError:
+        raise UserError(f"--seeds {text!r}: give whole numbers separated by commas, e.g. 0,1,2") from None
+
+
 @eval_app.command("ablation")
 def ablation_command(
     data: Annotated[Path, typer.Option(help="A folder written by `dermgan data prepare`.")],
@@ -263,7 +319,10 @@ def ablation_command(
     ] = None,
     runs: Annotated[
         str | None,
-        typer.Option(help="Already-trained rows: name=RUN_DIR,... or the four runs in the rows' order."),
+        typer.Option(
+            help="Already-trained rows: name=RUN_DIR,... (with --seeds, name-seedS for seed S other than "
+            "the config's) or the four runs in the rows' order."
+        ),
     ] = None,
     set_: Annotated[
         list[str] | None,
@@ -273,12 +332,19 @@ def ablation_command(
         str | None,
         typer.Option(help="Only these rows, e.g. dermgan,no-roi-loss; the others say 'not run'."),
     ] = None,
+    seeds: Annotated[
+        str | None,
+        typer.Option(
+            help="Train each row once per seed (train.seed), e.g. 0,1,2, and add the t-interval over seeds "
+            "(default: one run per row)."
+        ),
+    ] = None,
     trials: Annotated[int, typer.Option(help="FID repeats on random subsets, for the intervals.")] = 10,
     floor_images: Annotated[
         int | None,
         typer.Option(help="Real train crops of the real floor row (a seeded subset; default: all)."),
     ] = None,
-    cache: Annotated[Path | None, typer.Option(help="Feature cache folder.")] = None,
+    cache: FeatureCache = None,
     workers: Workers = None,
     progress: Progress = True,
     json_output: JsonFlag = False,
@@ -297,6 +363,7 @@ def ablation_command(
         overrides=set_ or [],
         runs=_runs(runs),
         rows=[row.strip() for row in rows.split(",") if row.strip()] if rows else tuple(ABLATIONS),
+        seeds=_seeds(seeds),
         trials=trials,
         floor_images=floor_images,
         cache=cache,
@@ -305,5 +372,54 @@ def ablation_command(
     )
     console.out.print(ablation_markdown(result), markup=False)
     console.out.print(f"wrote {out}/ablation.json, .md, .csv and .png", markup=False)
+    if json_output:
+        console.print_json_line(result)
+
+
+@eval_app.command("grid")
+def grid_command(
+    data: Annotated[Path, typer.Option(help="A folder written by `dermgan data prepare`.")],
+    out: Annotated[Path, typer.Option(help="Folder for the runs, the val and test renders and grid.json.")],
+    grid: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A config key and its values, e.g. loss.lambda_fm=0,10 (repeatable: every combination)."
+        ),
+    ] = None,
+    variants: Annotated[
+        Path | None,
+        typer.Option(help="A YAML file of named variants instead: `name: {section.key: value, ...}` each."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Base config of every variant (e.g. configs/paper.yaml).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a config key of every variant (repeatable)."),
+    ] = None,
+    trials: Annotated[int, typer.Option(help="FID repeats on random subsets, for the intervals.")] = 10,
+    cache: FeatureCache = None,
+    workers: Workers = None,
+    progress: Progress = True,
+    json_output: JsonFlag = False,
+) -> None:
+    """Grid search: trains each variant, ranks them by validation KID, measures the best once on test."""
+    from dermgan.evaluation.grid import chosen_summary, grid_table, grid_variants, run_grid
+
+    if trials < 2:
+        raise UserError("--trials must be at least 2 for an interval")
+    result = run_grid(
+        data,
+        out,
+        grid_variants(grid or [], variants),
+        config=config,
+        overrides=set_ or [],
+        trials=trials,
+        cache=cache,
+        workers=workers,
+        progress=progress,
+    )
+    console.out.print(grid_table(result))
+    console.out.print(f"{chosen_summary(result)}\nwrote {out / 'grid.json'}", markup=False)
     if json_output:
         console.print_json_line(result)

@@ -186,6 +186,23 @@ def extract_features(
     return ExtractedFeatures(np.stack([known[d] for d in digests]), len(to_embed))
 
 
+@dataclass
+class TwoSetFeatures:
+    real: np.ndarray
+    fake: np.ndarray
+    n_computed: int
+    """Images run through the network for both sets together; the rest came from the cache."""
+
+
+def extract_two_sets(
+    real: Sequence[Path], fake: Sequence[Path], network: FeatureNetwork, **options
+) -> TwoSetFeatures:
+    """extract_features of both sets in one pass (an image in both is embedded once); `options` are its."""
+    extracted = extract_features([*real, *fake], network, **options)
+    real_features, fake_features = np.split(extracted.values, [len(real)])
+    return TwoSetFeatures(real_features, fake_features, extracted.n_computed)
+
+
 def _gather(value: T, world_size: int) -> list[T]:
     """Every rank's `value`, on every rank."""
     values: list[T] = [value] * world_size

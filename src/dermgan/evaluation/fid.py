@@ -20,12 +20,12 @@ from pydantic import BaseModel
 from tqdm import tqdm
 
 from dermgan.errors import UserError
-from dermgan.evaluation.features import FeatureNetwork, extract_features, inception_network
+from dermgan.evaluation.features import FeatureNetwork, extract_two_sets, inception_network
 from dermgan.evaluation.frechet import frechet_distance_of_features
 from dermgan.evaluation.image_sets import ImageSet
 from dermgan.evaluation.kid import KID_SUBSETS, kernel_inception_distance
 from dermgan.evaluation.precision_recall import NEIGHBOURHOOD, precision_recall
-from dermgan.evaluation.roi import load_evaluation_set
+from dermgan.evaluation.roi import load_evaluation_sets
 from dermgan.files import write_json
 
 MIN_IMAGES_FOR_FID = 200
@@ -66,7 +66,7 @@ class FidResult(Metrics):
     real: str
     fake: str
     split: str | None
-    """The split kept of each real set (synthetic sets are kept whole)."""
+    """The split kept of each real set that has splits (plain folders and synthetic sets are kept whole)."""
     feature_network: str
     trials: int
     seed: int
@@ -100,7 +100,8 @@ def evaluate(
 ) -> FidResult:
     """FID (mean +/- 1.96 std over `trials` subsets of `sample_size`, default min(n_real, n_fake)), KID,
     precision and recall of FAKE against REAL, overall and per cell of `by`; writes OUT/<result_name>.json.
-    `split` keeps that split of a real set (a prepared dataset or manifest); a synthetic set is kept whole.
+    `split` keeps that split of each real set that has splits (a prepared dataset or manifest); a plain
+    image folder and a synthetic set are kept whole.
 
     Under torchrun every rank calls this; ranks share the feature extraction and only rank 0 writes.
     """
@@ -109,12 +110,12 @@ def evaluate(
         raise UserError(f"--trials {trials}: give at least 1")
     if sample_size is not None and sample_size < 2:
         raise UserError(f"--sample-size {sample_size}: give at least 2")
-    real_set = real if isinstance(real, ImageSet) else load_evaluation_set(real, split)
-    fake_set = fake if isinstance(fake, ImageSet) else load_evaluation_set(fake, split)
+    real_set, fake_set = load_evaluation_sets([real, fake], split)
     cells = _cells(real_set, fake_set, list(by)) if by else []
     network = network or inception_network()
-    extracted = extract_features(
-        [*real_set.paths, *fake_set.paths],
+    extracted = extract_two_sets(
+        real_set.paths,
+        fake_set.paths,
         network,
         cache=cache,
         batch_size=batch_size,
@@ -122,7 +123,7 @@ def evaluate(
         device=device,
         progress=progress,
     )
-    real_features, fake_features = np.split(extracted.values, [len(real_set)])
+    real_features, fake_features = extracted.real, extracted.fake
     measure = partial(
         _metrics, trials=trials, sample_size=sample_size, seed=seed, progress=progress and _is_main_rank()
     )

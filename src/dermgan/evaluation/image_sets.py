@@ -24,13 +24,15 @@ class ImageSet:
     name: str
     paths: list[Path]
     rows: list[dict[str, str]] = field(default_factory=list)
+    has_splits: bool = False
+    """Whether a split can be taken of it: a manifest with a `split` column or a splits.csv beside it."""
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def subset(self, indices: list[int], name: str | None = None) -> ImageSet:
         rows = [self.rows[i] for i in indices] if self.rows else []
-        return ImageSet(name or self.name, [self.paths[i] for i in indices], rows)
+        return ImageSet(name or self.name, [self.paths[i] for i in indices], rows, self.has_splits)
 
     def groups(self, keys: list[str]) -> dict[tuple[str, ...], list[int]]:
         """Indices of the images per value of `keys` (e.g. condition, skin_type); needs a manifest."""
@@ -72,4 +74,5 @@ def load_image_set(source: str | os.PathLike[str], split: str | None = None) -> 
     ]
     if not rows:
         raise UserError(f"{source} has no images" + (f" in split {split!r}" if split else ""))
-    return ImageSet(str(source), [table.base_dir / row["image"] for row in rows], rows)
+    has_splits = bool(case_split) or any(row.get("split") for row in table.rows)
+    return ImageSet(str(source), [table.base_dir / row["image"] for row in rows], rows, has_splits)

@@ -1,7 +1,9 @@
 """Kernel Inception Distance (Binkowski et al., 2018): an unbiased MMD^2, usable where FID is not.
 
 The cubic polynomial kernel k(x, y) = (x.y / d + 1)^3, averaged over random subsets with the defaults of
-torch-fidelity and the paper: 100 subsets of min(1000, n) images. The spread over subsets is `std`.
+torch-fidelity and the paper: 100 subsets of 1000 images. The spread over subsets is `std`. A set smaller
+than the subset size is drawn in halves instead: subsets of all its images would all be the same set, with
+a spread of 0 that says nothing about how far the mean can be trusted.
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ def kernel_inception_distance(
     subset_size: int = KID_SUBSET_SIZE,
     seed: int = 0,
 ) -> KernelDistance:
-    """KID between two sets of feature rows; subsets are drawn without replacement from each set."""
-    size = min(subset_size, len(real), len(fake))
+    """KID between two sets of feature rows; subsets are drawn without replacement from each set (half of
+    the smaller set when it has fewer than `subset_size` images)."""
+    smaller = min(len(real), len(fake))
+    size = subset_size if subset_size <= smaller else max(2, smaller // 2)
     if size < 2:
         raise ValueError(f"KID needs at least 2 images per set, got {len(real)} and {len(fake)}")
     rng = np.random.default_rng(seed)

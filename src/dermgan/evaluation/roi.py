@@ -11,12 +11,15 @@ inside and outside it. Medians, not means: a round lesion's edge meets the outli
 places, a halo runs along the whole outline. Real photos with loose boxes score about 1; where boxes are
 tight around small lesions (boxes from masks, the phantom's nevi) the lesion's own edge lies on the
 outline and real scores rise too. So read a synthetic set's score against the real set's, per condition.
+
+Lesion morphology (components per box, border irregularity) is measured on the same delta-E map; see
+`dermgan.evaluation.morphology`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,10 +31,18 @@ from tqdm import tqdm
 
 from dermgan.data.boxes import boxes_mask
 from dermgan.data.images import ImageError, load_rgb
-from dermgan.data.manifest import parse_boxes
+from dermgan.data.manifest import Box, parse_boxes
 from dermgan.data.skin import skin_mask, to_lab
 from dermgan.errors import UserError
 from dermgan.evaluation.image_sets import ImageSet, load_image_set
+from dermgan.evaluation.morphology import (
+    MORPHOLOGY_NOTE,
+    LesionShape,
+    MorphologyGroup,
+    Spread,
+    measure_shapes,
+    summarise_shapes,
+)
 from dermgan.files import write_json
 
 OUTLINE_DISTANCE = 1.0
@@ -51,13 +62,43 @@ ROI_NOTE = (
 )
 
 
-def load_evaluation_set(source: str | os.PathLike[str], split: str | None = None) -> ImageSet:
-    """A set to evaluate; `split` keeps that split of a real set, while a synthetic set (every row's
-    `source` is synthetic) is kept whole: its images are training material by construction. A held-out
-    split with synthetic rows is refused: measuring a generator against its own kind proves nothing."""
-    image_set = load_image_set(source)
-    if split is None or set_kind(image_set) == "synthetic":
-        return image_set
+def load_evaluation_sets(
+    sources: Sequence[str | os.PathLike[str] | ImageSet], split: str | None = None
+) -> list[ImageSet]:
+    """The sets to compare. `split` keeps that split of each real set that has splits (a prepared folder,
+    a manifest with a `split` column), so a held-out split can be scored against another tool's images:
+    a set without splits (a plain image folder) and a synthetic set (every row's `source` is synthetic:
+    training material by construction) are kept whole, and an ImageSet is taken as its caller chose it.
+    A split that no set can take is refused rather than silently ignored."""
+    image_sets = [source if isinstance(source, ImageSet) else load_image_set(source) for source in sources]
+    if split is None:
+        return image_sets
+    takes_split = [
+        not isinstance(source, ImageSet) and image_set.has_splits and set_kind(image_set) != "synthetic"
+        for source, image_set in zip(sources, image_sets, strict=True)
+    ]
+    if not any(takes_split) and not any(isinstance(source, ImageSet) for source in sources):
+        raise UserError(
+            f"--split {split}: no set here has splits ({'; '.join(map(_kept_whole_because, image_sets))}); "
+            "give a prepared folder or a manifest with a split column, or leave out --split"
+        )
+    return [
+        _held_split(source, split) if takes else image_set
+        for source, image_set, takes in zip(sources, image_sets, takes_split, strict=True)
+    ]
+
+
+def _kept_whole_because(image_set: ImageSet) -> str:
+    if set_kind(image_set) == "synthetic":
+        return f"{image_set.name} is synthetic, kept whole"
+    if not image_set.rows:
+        return f"{image_set.name} is a plain image folder"
+    return f"{image_set.name} is a manifest with no split column and no splits.csv"
+
+
+def _held_split(source: str | os.PathLike[str], split: str) -> ImageSet:
+    """That split of a manifest; synthetic rows in a held-out split are refused: measuring a generator
+    against its own kind proves nothing."""
     kept = load_image_set(source, split)
     synthetic = [
         Path(path).name
@@ -93,6 +134,12 @@ def _folder_name(source: str) -> str:
 
 def image_and_roi(image_set: ImageSet, index: int) -> tuple[np.ndarray, np.ndarray]:
     """The image (HxWx3 uint8) and its ROI mask from the row's boxes (all False without boxes)."""
+    rgb, boxes = image_and_boxes(image_set, index)
+    return rgb, boxes_mask(boxes, rgb.shape[1], rgb.shape[0])
+
+
+def image_and_boxes(image_set: ImageSet, index: int) -> tuple[np.ndarray, tuple[Box, ...]]:
+    """The image (HxWx3 uint8) and the row's boxes (none without a boxes column)."""
     path = image_set.paths[index]
     try:
         rgb = np.asarray(load_rgb(path))
@@ -103,7 +150,7 @@ def image_and_roi(image_set: ImageSet, index: int) -> tuple[np.ndarray, np.ndarr
         boxes = parse_boxes(text)
     except ValueError as error:
         raise UserError(f"{image_set.name}, row {index + 1} ({path.name}): boxes {error}") from None
-    return rgb, boxes_mask(boxes, rgb.shape[1], rgb.shape[0])
+    return rgb, boxes
 
 
 def box_edge_score(lab: np.ndarray, roi: np.ndarray) -> float | None:
@@ -124,11 +171,12 @@ def box_edge_score(lab: np.ndarray, roi: np.ndarray) -> float | None:
 @dataclass(frozen=True)
 class RoiMeasure:
     """One image: mean delta-E from healthy skin inside and outside the ROI (None without skin outside
-    it) and the box-edge score."""
+    it), the box-edge score and the lesion shape in each box (none without skin outside the ROI)."""
 
     delta_e_inside: float | None
     delta_e_outside: float | None
     edge_score: float | None
+    shapes: tuple[LesionShape, ...] = ()
 
     @property
     def contrast(self) -> float | None:
@@ -137,8 +185,9 @@ class RoiMeasure:
         return self.delta_e_inside / max(self.delta_e_outside, VISIBLE_DELTA_E)
 
 
-def measure_roi(rgb: np.ndarray, roi: np.ndarray) -> RoiMeasure | None:
-    """ROI contrast parts and box-edge score of one image; None when it has no ROI or nothing outside."""
+def measure_roi(rgb: np.ndarray, roi: np.ndarray, boxes: Sequence[Box] = ()) -> RoiMeasure | None:
+    """ROI contrast parts, box-edge score and the lesion shape in each of `boxes` (those making `roi`) of
+    one image; None when it has no ROI or nothing outside."""
     if not roi.any() or roi.all():
         return None
     lab = to_lab(rgb)
@@ -147,7 +196,9 @@ def measure_roi(rgb: np.ndarray, roi: np.ndarray) -> RoiMeasure | None:
     if not healthy.any():
         return RoiMeasure(None, None, edge_score)
     delta_e = np.linalg.norm(lab - np.median(lab[healthy], axis=0), axis=-1)
-    return RoiMeasure(float(delta_e[roi].mean()), float(delta_e[~roi].mean()), edge_score)
+    return RoiMeasure(
+        float(delta_e[roi].mean()), float(delta_e[~roi].mean()), edge_score, measure_shapes(delta_e, boxes)
+    )
 
 
 class RoiGroup(BaseModel):
@@ -161,6 +212,8 @@ class RoiGroup(BaseModel):
     delta_e_inside: float | None
     delta_e_outside: float | None
     edge_score: float | None
+    morphology: MorphologyGroup
+    """Lesion components per box and border irregularity, over the boxes of the scored images."""
 
 
 class RoiSet(BaseModel):
@@ -172,6 +225,7 @@ class RoiSet(BaseModel):
 
 class RoiReport(BaseModel):
     note: str = ROI_NOTE
+    morphology_note: str = MORPHOLOGY_NOTE
     sets: list[RoiSet]
 
 
@@ -195,6 +249,7 @@ def summarise_roi(condition: str, measures: Sequence[RoiMeasure | None]) -> RoiG
         delta_e_inside=_mean([measure.delta_e_inside for measure in scored]),
         delta_e_outside=_mean([measure.delta_e_outside for measure in scored]),
         edge_score=_median([measure.edge_score for measure in scored]),
+        morphology=summarise_shapes([shape for measure in scored for shape in measure.shapes]),
     )
 
 
@@ -208,7 +263,7 @@ def measure_set(image_set: ImageSet, label: str, progress: bool = True) -> RoiSe
     indices = tqdm(
         range(len(image_set)), desc=f"roi {label}", unit="image", leave=False, disable=not progress
     )
-    measures = [measure_roi(*image_and_roi(image_set, index)) for index in indices]
+    measures = [_measure_image(*image_and_boxes(image_set, index)) for index in indices]
     by_condition = [
         summarise_roi(condition, [measures[index] for index in group])
         for (condition,), group in image_set.groups(["condition"]).items()
@@ -221,6 +276,10 @@ def measure_set(image_set: ImageSet, label: str, progress: bool = True) -> RoiSe
     )
 
 
+def _measure_image(rgb: np.ndarray, boxes: tuple[Box, ...]) -> RoiMeasure | None:
+    return measure_roi(rgb, boxes_mask(boxes, rgb.shape[1], rgb.shape[0]), boxes)
+
+
 def evaluate_roi(
     data: str | os.PathLike[str],
     data2: str | os.PathLike[str] | None = None,
@@ -229,8 +288,9 @@ def evaluate_roi(
     split: str | None = None,
     progress: bool = True,
 ) -> RoiReport:
-    """ROI contrast and box-edge score of one set, or of two side by side; writes OUT/roi.json."""
-    image_sets = [load_evaluation_set(source, split) for source in (data, data2) if source is not None]
+    """ROI contrast, box-edge score and lesion morphology of one set, or of two side by side; writes
+    OUT/roi.json."""
+    image_sets = load_evaluation_sets([source for source in (data, data2) if source is not None], split)
     labels = set_labels(image_sets)
     report = RoiReport(
         sets=[
@@ -248,29 +308,60 @@ def _number(value: float | None, digits: int = 2) -> str:
 
 def roi_table(report: RoiReport) -> Table:
     """Rows = conditions (then all), and per set: images scored, ROI contrast, delta-E in/out, edge score."""
-    table = Table(title="lesion contrast and box-edge artifacts per condition", title_justify="left")
+    columns = {
+        "scored/n": lambda group: f"{group.n_scored}/{group.n_images}",
+        "ROI contrast": lambda group: _number(group.contrast),
+        "delta-E in/out": lambda group: (
+            f"{_number(group.delta_e_inside, 1)}/{_number(group.delta_e_outside, 1)}"
+        ),
+        "edge score": lambda group: _number(group.edge_score),
+    }
+    return _per_condition_table(report, "lesion contrast and box-edge artifacts per condition", columns)
+
+
+def _per_condition_table(
+    report: RoiReport, title: str, columns: dict[str, Callable[[RoiGroup], str]]
+) -> Table:
+    """One row per condition (then all, in bold), and each column of `columns` once per set; a set with no
+    crops of a condition shows 0 in its first column and - in the others."""
+    table = Table(title=title, title_justify="left")
     table.add_column("condition")
     for roi_set in report.sets:
-        table.add_column(f"{roi_set.label}\nscored/n", justify="right")
-        table.add_column(f"{roi_set.label}\nROI contrast", justify="right")
-        table.add_column(f"{roi_set.label}\ndelta-E in/out", justify="right")
-        table.add_column(f"{roi_set.label}\nedge score", justify="right")
-    conditions = sorted({group.condition for roi_set in report.sets for group in roi_set.by_condition})
-    for condition in [*conditions, ALL_CONDITIONS]:
+        for name in columns:
+            table.add_column(f"{roi_set.label}\n{name}", justify="right")
+    for condition, groups in _table_rows(report):
         cells = []
-        for roi_set in report.sets:
-            groups = {group.condition: group for group in roi_set.by_condition} | {
-                ALL_CONDITIONS: roi_set.overall
-            }
-            group = groups.get(condition)
+        for group in groups:
             if group is None:
-                cells += ["0", "-", "-", "-"]
-                continue
-            cells += [
-                f"{group.n_scored}/{group.n_images}",
-                _number(group.contrast),
-                f"{_number(group.delta_e_inside, 1)}/{_number(group.delta_e_outside, 1)}",
-                _number(group.edge_score),
-            ]
+                cells += ["0", *["-"] * (len(columns) - 1)]
+            else:
+                cells += [cell(group) for cell in columns.values()]
         table.add_row(condition, *cells, style="bold" if condition == ALL_CONDITIONS else None)
     return table
+
+
+def _table_rows(report: RoiReport) -> list[tuple[str, list[RoiGroup | None]]]:
+    """Every condition (sorted, then all) with each set's group for it (None where a set has none)."""
+    conditions = sorted({group.condition for roi_set in report.sets for group in roi_set.by_condition})
+    lookups = [
+        {group.condition: group for group in roi_set.by_condition} | {ALL_CONDITIONS: roi_set.overall}
+        for roi_set in report.sets
+    ]
+    return [
+        (condition, [lookup.get(condition) for lookup in lookups])
+        for condition in [*conditions, ALL_CONDITIONS]
+    ]
+
+
+def _spread(value: Spread | None, digits: int) -> str:
+    return "-" if value is None else f"{value.mean:.{digits}f} ± {value.sd:.{digits}f}"
+
+
+def morphology_table(report: RoiReport) -> Table:
+    """Rows = conditions (then all), and per set: boxes, components per box, border irregularity."""
+    columns = {
+        "boxes": lambda group: str(group.morphology.n_boxes),
+        "components": lambda group: _spread(group.morphology.components, 1),
+        "irregularity": lambda group: _spread(group.morphology.irregularity, 2),
+    }
+    return _per_condition_table(report, "lesion morphology per box and condition", columns)

@@ -43,8 +43,8 @@ from dermgan.conditions import (
     skin_type_sort_key,
 )
 from dermgan.data.skin import estimate_ita
-from dermgan.evaluation.image_sets import ImageSet
-from dermgan.evaluation.roi import image_and_roi, load_evaluation_set, set_labels
+from dermgan.evaluation.image_sets import ImageSet, load_image_set
+from dermgan.evaluation.roi import image_and_roi, load_evaluation_sets, set_labels
 from dermgan.files import save_png, write_json
 
 TONE_NOTE = (
@@ -251,10 +251,10 @@ def evaluate_tone(
 ) -> ToneReport:
     """Skin-tone fidelity of one set, or of two side by side (DATA2's images paired with DATA's crops);
     writes OUT/tone.json and OUT/tone.png."""
-    image_sets = [load_evaluation_set(source, split) for source in (data, data2) if source is not None]
+    image_sets = load_evaluation_sets([source for source in (data, data2) if source is not None], split)
     references = [[None] * len(image_sets[0])]
     if data2 is not None:
-        references.append(reference_itas(image_sets[1], load_evaluation_set(data), progress))
+        references.append(reference_itas(image_sets[1], load_image_set(data), progress))
     labelled_tones = []
     for image_set, label, reference in zip(image_sets, set_labels(image_sets), references, strict=True):
         itas = set_itas(image_set, f"tone {label}", progress)

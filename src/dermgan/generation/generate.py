@@ -1,9 +1,10 @@
 """`dermgan generate`: synthetic images in bulk, each with its map and provenance, resumable and shardable.
 
-Image i of a run depends only on (generator, plan, seed, i): its request is request i of the plan, its
-map is drawn with a generator seeded by (seed, i), and the generator runs in evaluation mode, so neither
-the batch size nor the other images of a batch change it. A rerun skips the images already written; under
-torchrun, rank r makes the images i with i mod world_size = r and rank 0 writes the manifest.
+Image i of a run depends only on (generator, plan, seed, i): it is drawn from map j of the plan (j = i
+with one sample per map), that map is drawn with a generator seeded by (seed, j), the image's own seed is
+(seed, i), and the generator runs in evaluation mode, so neither the batch size nor the other images of a
+batch change it. A rerun skips the images already written; under torchrun, rank r makes the images i with
+i mod world_size = r and rank 0 writes the manifest.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from dermgan.generation.plan import (
     Plan,
     even_plan,
     gap_plan,
+    in_images,
+    map_requests,
     parse_skin_types,
     per_condition_plan,
     real_counts,
-    requests,
 )
 from dermgan.generation.synthesize import Synthesizer
 from dermgan.training import distributed
@@ -54,6 +56,9 @@ class GenerateSummary(BaseModel):
     generator_sha256: str
     seed: int
     stochastic: bool
+    samples_per_map: int = 1
+    n_maps: int
+    """Maps drawn: the plan's images in groups of samples_per_map (fewer in a cell's last group)."""
 
 
 def make_plan(
@@ -65,8 +70,13 @@ def make_plan(
     target: int | None = None,
     conditions: Sequence[str] | None = None,
     skin_types: str | None = None,
+    samples_per_map: int = 1,
 ) -> Plan:
-    """The plan of exactly one of: --n, --per-condition, --fill-gaps with --target."""
+    """The plan of exactly one of: --n, --per-condition, --fill-gaps with --target.
+
+    With `samples_per_map` K, --n and --per-condition are spread in whole maps of K images (rounded up),
+    so every map has its K samples: spread image by image, 12 images over 48 cells would be 12 maps of
+    one sample. Gaps to fill stay counts of images."""
     chosen = [
         name
         for name, value in (("--n", n), ("--per-condition", per_condition), ("--fill-gaps", fill_gaps))
@@ -82,21 +92,26 @@ def make_plan(
     for condition in conditions:
         codebook.condition_index(condition)
     types = parse_skin_types(skin_types)
+    if samples_per_map < 1:
+        raise UserError(f"--samples-per-map must be at least 1, not {samples_per_map}")
     if n is not None:
         if n < 1:
             raise UserError(f"--n must be at least 1, not {n}")
-        return even_plan(n, conditions, types)
+        return in_images(even_plan(-(-n // samples_per_map), conditions, types), samples_per_map)
     if per_condition is not None:
         if per_condition < 1:
             raise UserError(f"--per-condition must be at least 1, not {per_condition}")
-        return per_condition_plan(per_condition, conditions, types)
+        maps = per_condition_plan(-(-per_condition // samples_per_map), conditions, types)
+        return in_images(maps, samples_per_map)
     if target is None:
         raise UserError("--fill-gaps needs --target N: the number of images every cell should reach")
     counts = real_counts(read_manifest(fill_gaps).rows)
     return gap_plan(counts, target, conditions, types)
 
 
-def _row(index: int, spec: MapSpec, synthesizer: Synthesizer, seed: int, stochastic: bool) -> dict[str, str]:
+def _row(
+    index: int, map_index: int, spec: MapSpec, synthesizer: Synthesizer, seed: int, stochastic: bool
+) -> dict[str, str]:
     licences = "; ".join(synthesizer.info.licences)
     return {
         "image": f"images/{index:06d}.png",
@@ -112,7 +127,8 @@ def _row(index: int, spec: MapSpec, synthesizer: Synthesizer, seed: int, stochas
         "seed": str(seed),
         "index": str(index),
         "stochastic": str(stochastic).lower(),
-        "map_path": f"maps/{index:06d}.png",
+        "map_id": f"map-{synthesizer.sha256[:12]}-{seed}-{map_index:06d}",
+        "map_path": f"maps/{map_index:06d}.png",
         "map_source_image": spec.source_image,
         "map_source_case": spec.source_case,
     }
@@ -138,11 +154,14 @@ def synthesize_specs(
     batch_size: int = 16,
     stochastic: bool = False,
     progress: bool = True,
+    map_indices: Sequence[int] | None = None,
 ) -> int:
-    """Writes image i of `specs` to OUT/images and its map to OUT/maps, skipping those already there, then
-    OUT/manifest.csv; returns how many images were made now (over all ranks)."""
+    """Writes image i of `specs` to OUT/images and its map to OUT/maps/<map_indices[i]> (default i: one
+    image per map), skipping those already there, then OUT/manifest.csv; returns how many images were made
+    now (over all ranks)."""
     if batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, not {batch_size}")
+    map_indices = list(range(len(specs))) if map_indices is None else list(map_indices)
     place = distributed.start()
     if place.is_main:
         _check_fingerprint(out, fingerprint)
@@ -161,14 +180,17 @@ def synthesize_specs(
             seeds = [stable_seed(seed, "image", i) % 2**63 for i in batch]
             images = synthesizer.render([specs[i] for i in batch], seeds, stochastic=stochastic)
             for index, image in zip(batch, images, strict=True):
-                save_png(
-                    Image.fromarray(specs[index].draw(synthesizer.codebook)), out / f"maps/{index:06d}.png"
-                )
+                map_path = out / f"maps/{map_indices[index]:06d}.png"
+                if not map_path.exists():
+                    save_png(Image.fromarray(specs[index].draw(synthesizer.codebook)), map_path)
                 save_png(Image.fromarray(image), out / f"images/{index:06d}.png")
             bar.update(len(batch))
     distributed.barrier()
     if place.is_main:
-        rows = [_row(index, spec, synthesizer, seed, stochastic) for index, spec in enumerate(specs)]
+        rows = [
+            _row(index, map_index, spec, synthesizer, seed, stochastic)
+            for index, (spec, map_index) in enumerate(zip(specs, map_indices, strict=True))
+        ]
         write_manifest(out / "manifest.csv", rows)
     return distributed.sum_over_ranks(len(mine), place)
 
@@ -182,13 +204,15 @@ def generate(
     batch_size: int = 16,
     data: str | os.PathLike[str] | None = None,
     stochastic: bool = False,
+    samples_per_map: int = 1,
     progress: bool = True,
     synthesizer: Synthesizer | None = None,
 ) -> GenerateSummary:
     """Generates every request of `plan` into OUT/images, OUT/maps, OUT/manifest.csv, OUT/generate.json.
 
     Maps are sampled from the validation split of `data` (default: the prepared data the model was
-    trained on).
+    trained on); each map yields `samples_per_map` images (the plan counts images), each with its own
+    seed, grouped in the manifest by `map_id`.
     """
     place = distributed.start()
     synthesizer = synthesizer or Synthesizer(model, place.device)
@@ -197,10 +221,13 @@ def generate(
         raise UserError(f"{data} is not a prepared folder to sample maps from; give one with --data")
     sampler = MapSampler(data, synthesizer.size)
     out = Path(out)
-    specs = [
+    maps = map_requests(plan, samples_per_map)
+    map_specs = [
         sampler.sample(np.random.default_rng(stable_seed(seed, "map", index)), condition, skin_type)
-        for index, (condition, skin_type) in enumerate(requests(plan))
+        for index, ((condition, skin_type), _) in enumerate(maps)
     ]
+    map_indices = [index for index, (_, samples) in enumerate(maps) for _ in range(samples)]
+    specs = [map_specs[index] for index in map_indices]
     fingerprint = {
         "generator_sha256": synthesizer.sha256,
         "plan": [[c, t, k] for (c, t), k in plan.items()],
@@ -208,6 +235,9 @@ def generate(
         "stochastic": stochastic,
         "data": str(data.resolve()),
     }
+    if samples_per_map != 1:
+        # Only then: folders made before samples per map existed keep resuming.
+        fingerprint["samples_per_map"] = samples_per_map
     made = synthesize_specs(
         specs,
         out,
@@ -217,6 +247,7 @@ def generate(
         batch_size=batch_size,
         stochastic=stochastic,
         progress=progress,
+        map_indices=map_indices,
     )
     summary = GenerateSummary(
         out=str(out),
@@ -226,6 +257,8 @@ def generate(
         generator_sha256=synthesizer.sha256,
         seed=seed,
         stochastic=stochastic,
+        samples_per_map=samples_per_map,
+        n_maps=len(maps),
     )
     if place.is_main:
         write_json(out / "generate.json", summary.model_dump(mode="json"))

@@ -1,8 +1,8 @@
 """How many images of each condition x skin type to generate: evenly, per condition, or to fill gaps.
 
-A plan is an ordered mapping (condition, skin type) -> count; its requests are the cells repeated count
-times in that order, so image i of a plan is always the same request, which makes reruns resume and
-ranks share the work without talking to each other.
+A plan is an ordered mapping (condition, skin type) -> count of images; its map requests are the cells in
+that order, each split into maps of `samples_per_map` images, so image i of a plan always comes from the
+same request, which makes reruns resume and ranks share the work without talking to each other.
 """
 
 from __future__ import annotations
@@ -54,6 +54,11 @@ def per_condition_plan(count: int, conditions: Sequence[str], skin_types: Sequen
     return even_plan(count * len(conditions), conditions, skin_types)
 
 
+def in_images(maps: Plan, samples_per_map: int) -> Plan:
+    """A plan counted in maps, counted in images."""
+    return {cell: count * samples_per_map for cell, count in maps.items()}
+
+
 def real_counts(rows: Iterable[Mapping[str, str]]) -> Counter[Cell]:
     """Images per (condition, single skin type) of a real manifest; ranges and unknown types do not count."""
     return Counter(
@@ -72,6 +77,16 @@ def gap_plan(
     return {(c, t): max(0, target - counts.get((c, t), 0)) for c in conditions for t in skin_types}
 
 
-def requests(plan: Plan) -> list[Cell]:
-    """Request i of the plan, for every i, in the plan's order."""
-    return [cell for cell, count in plan.items() for _ in range(count)]
+def map_requests(plan: Plan, samples_per_map: int) -> list[tuple[Cell, int]]:
+    """Map j of the plan: its cell and how many images are drawn from it.
+
+    The plan counts images, so a cell of `count` images gets ceil(count / samples_per_map) maps; when it
+    does not divide, the cell's last map has the remainder, so every cell still gets exactly its count.
+    """
+    if samples_per_map < 1:
+        raise UserError(f"--samples-per-map must be at least 1, not {samples_per_map}")
+    return [
+        (cell, min(samples_per_map, count - start))
+        for cell, count in plan.items()
+        for start in range(0, count, samples_per_map)
+    ]

@@ -3,13 +3,15 @@
 By default the generator runs as in evaluation: batch norm with its running statistics and no dropout,
 so an image depends only on its map, never on the batch it is in or its size. pix2pix keeps dropout on at
 test time as its only source of variety, which its users find confusing; `stochastic=True` offers that
-back, with each image's dropout seeded by its own seed (the images then run one by one).
+back, with each image's dropout seeded by its own seed (the images then run one by one). A generator with
+decoder noise (model.noise_resolutions) draws each image's noise from that image's seed, in one batch.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -50,9 +52,12 @@ class Synthesizer:
     def render(
         self, specs: Sequence[MapSpec], seeds: Sequence[int] = (), stochastic: bool = False
     ) -> np.ndarray:
-        """B x H x W x 3 uint8 images, one per spec; `seeds` (one per spec) matter only when stochastic."""
+        """B x H x W x 3 uint8 images, one per spec; `seeds` (one per spec) matter only when the generator
+        has a source of randomness: dropout kept on (`stochastic`) or a noise input."""
         maps = self.maps(specs).to(self.device)
         self.generator.eval()
+        if self.generator.noise_resolutions and not stochastic:
+            return to_uint8(self.generator(maps, self._noise(seeds, len(specs))))
         if not stochastic:
             return to_uint8(self.generator(maps))
         if len(seeds) != len(specs):
@@ -61,11 +66,28 @@ class Synthesizer:
         for dropout in dropouts:
             dropout.train()
         try:
-            images = []
-            for one_map, seed in zip(maps, seeds, strict=True):
-                torch.manual_seed(seed)
-                images.append(self.generator(one_map.unsqueeze(0)))
+            with self._own_random_state():
+                images = [self._seeded(one_map, seed) for one_map, seed in zip(maps, seeds, strict=True)]
         finally:
             for dropout in dropouts:
                 dropout.eval()
         return to_uint8(torch.cat(images))
+
+    def _seeded(self, one_map: torch.Tensor, seed: int) -> torch.Tensor:
+        torch.manual_seed(seed)
+        return self.generator(one_map.unsqueeze(0), self._noise([seed], 1))
+
+    def _noise(self, seeds: Sequence[int], count: int) -> list[torch.Tensor]:
+        """The decoder noise of each image from its own seed, so a batch runs as one yet each image depends
+        on its seed alone; without seeds every image gets seed 0's, and a sweep shows only its maps."""
+        seeds = list(seeds) or [0] * count
+        if len(seeds) != count:
+            raise ValueError(f"{count} maps need {count} seeds, not {len(seeds)}")
+        return self.generator.make_noise([torch.Generator().manual_seed(seed) for seed in seeds], self.device)
+
+    @contextmanager
+    def _own_random_state(self) -> Iterator[None]:
+        """Seeding per image leaves the caller's random state as it was."""
+        cuda = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            yield

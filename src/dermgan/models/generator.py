@@ -13,16 +13,21 @@ Layout per level i (0 = outermost), mirroring pix2pix's nested UnetSkipConnectio
 `padding` is the convs' border rule. pix2pix pads with zeros; a semantic map is constant away from its
 boxes, so the zeros are the only thing that varies there, and every level learns a frame of its own width
 along the image border (nested squares in the background). `reflect` (pix2pixHD's choice) removes them.
+
+`noise_resolutions` (default none) adds learned per-pixel noise (models/noise.py) to the output of the
+decoder levels of those sides in pixels (2 up to size / 2): the generator's only source of variation.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Literal
 
 import torch
 from torch import nn
 
+from dermgan.models.noise import NoiseInjection, per_image_noise
 from dermgan.models.norm import NormKind, conv_bias, norm_layer
 from dermgan.models.resize_conv import ResizeConv2d
 
@@ -41,6 +46,11 @@ def unet_depth(size: int) -> int:
             f"generator size must be a power of two >= {MIN_SIZE} (32, 64, 128, 256, ...), not {size}"
         )
     return int(math.log2(size))
+
+
+def noise_resolutions_for(size: int) -> list[int]:
+    """Sides of the decoder levels that can take noise: every one but the image itself (2 ... size / 2)."""
+    return [2**exponent for exponent in range(1, unet_depth(size))]
 
 
 def _upsample(
@@ -66,11 +76,19 @@ class UNetGenerator(nn.Module):
         norm: NormKind = "batch",
         dropout: float = 0.5,
         padding: PaddingMode = "zeros",
+        noise_resolutions: Sequence[int] = (),
     ):
         super().__init__()
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), not {dropout}")
         self.depth = unet_depth(size)
+        unknown = sorted(set(noise_resolutions) - set(noise_resolutions_for(size)))
+        if unknown:
+            raise ValueError(
+                f"noise resolutions {unknown} are not decoder levels of a {size} px generator: "
+                f"pick from {noise_resolutions_for(size)}"
+            )
+        self.noise_resolutions = tuple(sorted(set(noise_resolutions)))
         bias = conv_bias(norm)
         innermost = self.depth - 1
         # Output channels of each encoder level: ngf, 2ngf, 4ngf, then 8ngf down to the bottleneck.
@@ -119,8 +137,29 @@ class UNetGenerator(nn.Module):
 
         self.encoder = nn.ModuleList(encoder)
         self.decoder = nn.ModuleList(decoder)
+        # The decoder level of side s (level depth - log2 s) outputs widths[level - 1] channels.
+        self.noise = nn.ModuleDict(
+            {
+                str(side): NoiseInjection(widths[self.depth - int(math.log2(side)) - 1])
+                for side in self.noise_resolutions
+            }
+        )
 
-    def forward(self, semantic_map: torch.Tensor) -> torch.Tensor:
+    def make_noise(
+        self, generators: Sequence[torch.Generator], device: torch.device | None = None
+    ) -> list[torch.Tensor]:
+        """forward's `noise` for a batch whose image i draws from generators[i] only (empty without noise)."""
+        return per_image_noise(list(generators), self.noise_resolutions, device)
+
+    def _add_noise(self, features: torch.Tensor, side: int, given: dict[int, torch.Tensor]) -> torch.Tensor:
+        if side not in self.noise_resolutions:
+            return features
+        return self.noise[str(side)](features, given.get(side))
+
+    def forward(
+        self, semantic_map: torch.Tensor, noise: Sequence[torch.Tensor] | None = None
+    ) -> torch.Tensor:
+        """`noise`: one tensor per noise resolution, from make_noise; None draws it from the global RNG."""
         multiple = 2**self.depth
         if semantic_map.shape[-2] % multiple or semantic_map.shape[-1] % multiple:
             raise ValueError(
@@ -132,7 +171,9 @@ class UNetGenerator(nn.Module):
         for down in self.encoder:
             features = down(features)
             skips.append(features)
-        features = self.decoder[0](skips.pop())
-        for up, skip in zip(self.decoder[1:], reversed(skips), strict=True):
-            features = up(torch.cat([skip, features], dim=1))
+        given = dict(zip(self.noise_resolutions, noise, strict=True)) if noise is not None else {}
+        # decoder[k - 1] (innermost first) outputs side 2 ** k at the generator's own size.
+        features = self._add_noise(self.decoder[0](skips.pop()), 2, given)
+        for k, (up, skip) in enumerate(zip(self.decoder[1:], reversed(skips), strict=True), start=2):
+            features = self._add_noise(up(torch.cat([skip, features], dim=1)), 2**k, given)
         return features

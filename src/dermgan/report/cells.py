@@ -25,9 +25,12 @@ class Cell:
 
 
 def resolve(document: Any, pointer: str) -> Any:
-    """The value at a JSON pointer (RFC 6901) of a parsed document."""
+    """The value at a JSON pointer (RFC 6901) of a parsed document; None below a null (a measure that
+    was not defined, such as the border irregularity of boxes where nothing was drawn)."""
     value = document
     for token in pointer.lstrip("/").split("/") if pointer.strip("/") else []:
+        if value is None:
+            return None
         token = token.replace("~1", "/").replace("~0", "~")
         value = value[int(token)] if isinstance(value, list) else value[token]
     return value

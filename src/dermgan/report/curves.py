@@ -1,4 +1,5 @@
-"""Training curves from a run's metrics.jsonl: the losses that tell whether a GAN run went well."""
+"""Training curves from runs' metrics.jsonl: the losses that tell whether a GAN run went well, and the
+fidelity curve (KID of the test twins) that tells whether its images got closer to real ones."""
 
 from __future__ import annotations
 
@@ -32,6 +33,13 @@ def _smooth(values: np.ndarray, window: int) -> np.ndarray:
     return np.convolve(values, kernel, mode="valid")
 
 
+def _png(figure: Figure) -> bytes:
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
 def training_curves_png(metrics_file: Path) -> bytes | None:
     """A PNG with the raw losses (faint) and their moving average over about 1/20 of the run; None when
     the file holds no logged step yet."""
@@ -52,7 +60,27 @@ def training_curves_png(metrics_file: Path) -> bytes | None:
         axes.set_title(title, fontsize=10)
         axes.set_xlabel("step")
         axes.legend(fontsize=8)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return _png(figure)
+
+
+def fidelity_curve_png(metrics_files: dict[str, Path]) -> bytes | None:
+    """KID of the test twins against the step, one line per run (label -> metrics.jsonl), its +/- std
+    shaded; None when no run logged KID (trained without the fidelity curve)."""
+    curves = {}
+    for label, path in metrics_files.items():
+        metrics = read_metrics(path) if path.is_file() else {}
+        if "kid" in metrics:
+            measured = ~np.isnan(metrics["kid"])
+            curves[label] = [metrics[key][measured] for key in ("step", "kid", "kid_std")]
+    if not curves:
+        return None
+    figure = Figure(figsize=(6, 3.4), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    for label, (steps, kid, spread) in curves.items():
+        (line,) = axes.plot(steps, kid, marker="o", label=label)
+        axes.fill_between(steps, kid - spread, kid + spread, color=line.get_color(), alpha=0.15)
+    axes.set_xlabel("step")
+    axes.set_ylabel("KID of the test twins (lower is better)")
+    axes.legend(fontsize=8)
+    return _png(figure)

@@ -21,11 +21,11 @@ from dermgan.data.phantom.dataset import names_phantom
 from dermgan.demo.figures import tone_sweep_maps
 from dermgan.demo.layout import DEMO_SETTINGS_FILE, FID_GROUPS, DemoLayout
 from dermgan.errors import UserError
-from dermgan.evaluation.ablation import ABLATED_ROWS, ABLATIONS
+from dermgan.evaluation.ablation import ABLATED_ROWS, ABLATIONS, SHORT_LABELS
 from dermgan.evaluation.fid import MIN_IMAGES_FOR_FID
 from dermgan.files import write_text
 from dermgan.report.cells import Cell, JsonFile, escape_key
-from dermgan.report.curves import training_curves_png
+from dermgan.report.curves import fidelity_curve_png, training_curves_png
 
 
 @dataclass
@@ -131,6 +131,18 @@ def _data(page: Page, layout: DemoLayout, phantom: bool) -> None:
     page.add(section, page.picture("figures/prepared.png", "Prepared pairs: image | semantic map | boxes."))
 
 
+def _fidelity_curve(page: Page, layout: DemoLayout) -> Picture | None:
+    """KID against the step of DermGAN and of each ablation trained, when their runs logged it."""
+    runs = {"dermgan": layout.run, **{name: layout.ablation_runs / name for name in ABLATED_ROWS}}
+    files = {SHORT_LABELS[name]: run / "metrics.jsonl" for name, run in runs.items()}
+    png = fidelity_curve_png(files)
+    if png is None:
+        return None
+    caption = "The fidelity curve: KID of the test twins at points of each run (shaded: +/- std over halves)."
+    named = ", ".join(str(path.relative_to(layout.out)) for path in files.values() if path.is_file())
+    return page.embed(png, caption, named)
+
+
 def _training(page: Page, layout: DemoLayout) -> None:
     section = Section("training", "Training")
     metrics = layout.run / "metrics.jsonl"
@@ -150,6 +162,7 @@ def _training(page: Page, layout: DemoLayout) -> None:
             "Losses over training (faint: logged; bold: moving average).",
             str(metrics.relative_to(layout.out)),
         ),
+        _fidelity_curve(page, layout),
         page.picture(
             samples[-1].relative_to(layout.out),
             "The last sample grid: validation maps, generated images, real images.",
@@ -196,12 +209,21 @@ def _ablation(page: Page, layout: DemoLayout) -> None:
         f"({table.get('/trials')} trials of {table.get('/sample_size')} images, mean +/- 1.96 std); the "
         f"real floor compares {table.get('/n_floor_train')} real train crops with the same test crops."
     )
+    seeds = table.data.get("seeds") or []  # absent from tables made before seeds
+    seed_keys = [("fid_seed_mean", ".1f"), ("fid_seed_ci95", ".1f")] if len(seeds) >= 2 else []
+    if seed_keys:
+        section.text.append(
+            f"Every row was trained with {len(seeds)} seeds (train.seed {', '.join(map(str, seeds))}): "
+            f"'our FID' is the first seed's model with the per-trial interval; 'over seeds' is the "
+            f"{table.get('/seed_interval')}."
+        )
     rows = []
     for index, row in enumerate(table.get("/rows")):
         at = f"/rows/{index}"
         paper = [table.cell(f"{at}/paper_fid", ".1f"), table.cell(f"{at}/paper_fid_ci95", ".1f")]
         if not row["evaluated"]:
-            rows.append([Cell(row["label"]), *paper, *(Cell("not run (--ablations)") for _ in range(5))])
+            not_run = (Cell("not run (--ablations)") for _ in range(5 + len(seed_keys)))
+            rows.append([Cell(row["label"]), *paper, *not_run])
             continue
         ours = [
             table.cell(f"{at}/{key}", form)
@@ -209,16 +231,28 @@ def _ablation(page: Page, layout: DemoLayout) -> None:
                 ("fid", ".1f"),
                 ("fid_ci95", ".1f"),
                 ("kid", ".4f"),
+                *seed_keys,
                 ("band_accuracy", ".0%"),
                 ("ita_error", ".1f"),
             ]
         ]
         rows.append([Cell(row["label"]), *paper, *ours])
-    columns = ["", "paper FID", "± 95%", "our FID", "± 95%", "our KID", "tone in band", "ITA error (°)"]
+    over_seeds = [f"FID over {len(seeds)} seeds", "± 95% (t)"] if seed_keys else []
+    our_columns = ["our FID", "± 95%", "our KID", *over_seeds, "tone in band", "ITA error (°)"]
+    columns = ["", "paper FID", "± 95%", *our_columns]
     section.tables.append(Table("FID, paper beside ours", columns, rows))
     page.add(
         section, page.picture(layout.table.relative_to(layout.out) / "ablation.png", "FID with 95% whiskers.")
     )
+
+
+def _ablation_trainings(layout: DemoLayout, table: JsonFile) -> list[tuple[str, tuple[str, ...]]]:
+    """(folder under ablation-runs/, its --set options) of each run the ablations stage trained."""
+    seeds = (table.data.get("seeds") if table else None) or [0]
+    return [
+        (run.name, (*ABLATIONS[name], f"train.seed={seed}"))
+        for name, seed, run in layout.ablation_trainings(seeds)
+    ]
 
 
 def _metrics_row(source: JsonFile, at: str, label: str) -> list[Cell]:
@@ -241,7 +275,9 @@ def _metrics_row(source: JsonFile, at: str, label: str) -> list[Cell]:
 
 def _evaluation(page: Page, layout: DemoLayout) -> None:
     relative = layout.eval.relative_to(layout.out)
-    tone, roi = (page.json(relative / name) for name in ("tone.json", "roi.json"))
+    tone, roi, diversity = (
+        page.json(relative / name) for name in ("tone.json", "roi.json", "diversity.json")
+    )
     found = {group: page.json(layout.fid(group).relative_to(layout.out) / "fid.json") for group in FID_GROUPS}
     found["cell"] = page.json(relative / "fid.json")
     tables = {group: fid for group, fid in found.items() if fid}
@@ -286,6 +322,10 @@ def _evaluation(page: Page, layout: DemoLayout) -> None:
         section.tables.append(
             replace(table, title="Lesion contrast and box-edge halos", note=roi.get("/note"))
         )
+        table = _side_by_side(roi, "by_condition", "condition", MORPHOLOGY_COLUMNS)
+        section.tables.append(replace(table, title="Lesion shape per box: separate spots and ragged borders"))
+    if diversity:
+        section.tables.append(_diversity_table(diversity))
     page.add(
         section, page.picture(relative / "tone.png", "ITA per requested Fitzpatrick type, real vs synthetic.")
     )
@@ -322,6 +362,38 @@ TONE_COLUMNS = [
 ROI_COLUMNS = [("contrast", ".2f", "ROI contrast"), ("edge_score", ".2f", "box-edge score")]
 
 
+MORPHOLOGY_COLUMNS = [
+    ("morphology/n_boxes", "d", "boxes"),
+    ("morphology/components/mean", ".1f", "components"),
+    ("morphology/irregularity/mean", ".2f", "irregularity"),
+]
+DIVERSITY_COLUMNS = [
+    ("n_maps", "d", "maps"),
+    ("n_samples", "d", "samples"),
+    ("synthetic", ".2f", "one map's samples"),
+    ("real", ".2f", "real crops alike"),
+    ("ratio", ".2f", "ratio"),
+    ("precision", ".2f", "precision"),
+]
+
+
+def _diversity_table(diversity: JsonFile) -> Table:
+    """Per condition (then all): how far apart one map's samples lie, beside real crops of its kind."""
+    places = [
+        (row["condition"], f"/conditions/{index}") for index, row in enumerate(diversity.get("/conditions"))
+    ]
+    rows = [
+        [Cell(label), *(diversity.cell(f"{at}/{key}", form) for key, form, _ in DIVERSITY_COLUMNS)]
+        for label, at in [*places, ("all", "/overall")]
+    ]
+    return Table(
+        "Per-map diversity: mean pairwise Inception distance",
+        ["condition", *(title for _, _, title in DIVERSITY_COLUMNS)],
+        rows,
+        note=diversity.get("/note") or f"Real reference: {diversity.get('/reference')}.",
+    )
+
+
 def _change_cells(source: JsonFile, at: str) -> list[Cell]:
     """Baseline, augmented and their difference, each shown with its 95% interval."""
     return [source.cell(f"{at}/{run}", ".3f") for run in ("baseline", "augmented", "difference")]
@@ -344,9 +416,8 @@ def _classification(page: Page, layout: DemoLayout) -> None:
     if rare and baseline and augmented and config:
         section.text.append(
             f"Two classifiers ({config['model']['arch']}, {config['data']['size']} px, "
-            f"{'from ' + baseline.get('/weights') if baseline.get('/weights') else 'from scratch'}), trained "
-            "on the original (uncropped) photos of the train cases with the same flips and colour jitter. "
-            "Both keep only "
+            f"{_starting_weights(baseline)}), trained on {_classifier_input(config)} of the train cases "
+            "with the same flips and colour jitter. Both keep only "
             f"{baseline.get('/train_counts')[rare]} real training photos of {rare}; the augmented one adds "
             f"{augmented.get('/n_synthetic')} synthetic {rare} images made by the demo's generator from "
             "validation maps. Both are scored on the same test photos, with 95% bootstrap intervals over "
@@ -396,6 +467,19 @@ def _classification(page: Page, layout: DemoLayout) -> None:
     )
 
 
+def _starting_weights(run: JsonFile) -> str:
+    pretrained = run.get("/pretrained")
+    if pretrained:
+        return f"from {pretrained['trained_on']} weights ({pretrained['package']}, {pretrained['licence']})"
+    return f"from {run.get('/weights')}" if run.get("/weights") else "from scratch"
+
+
+def _classifier_input(config: dict) -> str:
+    if config["data"].get("input") == "roi":
+        return "a square around each photo's lesion (`data.input=roi`)"
+    return "the whole photos"
+
+
 def _reproduce(page: Page, commands: dict[str, str]) -> None:
     stages = page.json("stages.json")
     section = Section("reproduce", "How this page was made")
@@ -434,7 +518,8 @@ def write_report(runs: str | os.PathLike[str], out: str | os.PathLike[str]) -> P
             s=settings.data,
             sample_size=table.get("/sample_size") if table else "N",
             tone_maps=tone_sweep_maps(settings.get("/image_size")),
-            ablated=[(name, ABLATIONS[name]) for name in ABLATED_ROWS] if settings.get("/ablations") else [],
+            ablated=_ablation_trainings(layout, table) if settings.get("/ablations") else [],
+            seeds=",".join(map(str, table.data.get("seeds") or [])) if table else "",
         )
     commands["On real data"] = environment.get_template("real-data-commands.txt").render()
     _reproduce(page, commands)

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dermgan.errors import UserError
-from dermgan.files import write_text
+from dermgan.files import is_special_file, write_text
+from dermgan.models import noise_resolutions_for
 
 
 class Section(BaseModel):
@@ -46,6 +47,15 @@ class ModelConfig(Section):
     padding: Literal["zeros", "reflect", "replicate"] = "zeros"
     n_layers_d: int = Field(3, ge=1, le=6)
     num_scales_d: int = Field(1, ge=1, le=4)
+    noise_resolutions: list[int] = Field(default_factory=list)
+    """Sides in px of the decoder levels that get learned per-pixel noise (2 ... data.size / 2); [] = off."""
+    spectral_norm_d: bool = False
+    """Spectral norm on every conv of the discriminator."""
+
+    @field_validator("noise_resolutions")
+    @classmethod
+    def _sorted_once(cls, sides: list[int]) -> list[int]:
+        return sorted(set(sides))
 
 
 class LossConfig(Section):
@@ -61,12 +71,14 @@ class TrainConfig(Section):
     max_steps: int = Field(20000, ge=1)
     batch_size: int = Field(1, ge=1)
     lr: float = Field(2e-4, gt=0.0)
+    lr_d: float | None = Field(None, gt=0.0)
+    """The discriminator's own learning rate (two time-scale update rule); null = train.lr."""
     beta1: float = Field(0.5, ge=0.0, lt=1.0)
     beta2: float = Field(0.999, ge=0.0, lt=1.0)
     adam_eps: float = Field(1e-8, gt=0.0)
     """Adam's epsilon: a gradient much smaller than it moves its weight in proportion, not by +-lr."""
     decay_start: float = Field(0.5, ge=0.0, le=1.0)
-    seed: int = 0
+    seed: int = Field(0, ge=0, lt=2**63)
     log_every: int = Field(10, ge=1)
     sample_every: int = Field(500, ge=1)
     checkpoint_every: int = Field(1000, ge=1)
@@ -78,6 +90,10 @@ class TrainConfig(Section):
     compile: bool = False
     sync_bn: bool = False
 
+    @property
+    def discriminator_lr(self) -> float:
+        return self.lr if self.lr_d is None else self.lr_d
+
 
 class Config(Section):
     data: DataConfig = Field(default_factory=DataConfig)
@@ -85,14 +101,76 @@ class Config(Section):
     loss: LossConfig = Field(default_factory=LossConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
 
+    @model_validator(mode="after")
+    def _noise_at_decoder_levels(self) -> Config:
+        levels = noise_resolutions_for(self.data.size)
+        outside = sorted(set(self.model.noise_resolutions) - set(levels))
+        if outside:
+            raise ValueError(
+                f"model.noise_resolutions {outside}: a {self.data.size} px generator's decoder levels have "
+                f"sides {levels}; pick from those, or [] for no noise"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _discriminator_fits(self) -> Config:
+        problems = [*discriminator_depth_problems(self), *feature_layer_problems(self)]
+        if problems:
+            raise ValueError("\n  ".join(problems))
+        return self
+
+
+SMALLEST_PATCH_SIDE = 4
+"""Side in px of the input the last PatchGAN block sees: its two stride-1 4x4 convs need at least 4."""
+
+
+def discriminator_depth_problems(config: Config) -> list[str]:
+    """Each PatchGAN scale halves the image n_layers_d times, and each further scale halves it once more."""
+    model, size = config.model, config.data.size
+    halvings = model.n_layers_d + model.num_scales_d - 1
+    if size >> halvings >= SMALLEST_PATCH_SIDE:
+        return []
+    most = (size // SMALLEST_PATCH_SIDE).bit_length() - 1
+    return [
+        f"model.n_layers_d={model.n_layers_d} with model.num_scales_d={model.num_scales_d} is too deep for "
+        f"data.size={size}: the coarsest scale would judge patches of {size / 2**halvings:g} px, under the "
+        f"{SMALLEST_PATCH_SIDE} px its last convolutions need; at {size} px n_layers_d + num_scales_d - 1 "
+        f"may be at most {most}"
+    ]
+
+
+def feature_layer_problems(config: Config) -> list[str]:
+    """loss.fm_layers index the discriminator's n_layers_d + 2 activations (negative from the end)."""
+    loss, n_activations = config.loss, config.model.n_layers_d + 2
+    if not loss.fm_layers:
+        if loss.lambda_fm > 0:
+            return [
+                f"loss.fm_layers is empty while loss.lambda_fm is {loss.lambda_fm:g}: name at least one "
+                "layer (the paper's [-2]) or set loss.lambda_fm=0"
+            ]
+        return []
+    outside = [index for index in loss.fm_layers if not -n_activations <= index < n_activations]
+    if not outside:
+        return []
+    return [
+        f"loss.fm_layers {outside}: a discriminator with model.n_layers_d={config.model.n_layers_d} has "
+        f"{n_activations} layers, so indices run from {-n_activations} to {n_activations - 1} "
+        "(-2, the paper's, is the second-to-last)"
+    ]
+
 
 def _describe(error: ValidationError, source: str) -> str:
     lines = []
     for item in error.errors():
         key = ".".join(str(part) for part in item["loc"])
+        if not key:  # a check across sections, whose message names its keys
+            lines.append("  " + item["msg"].removeprefix("Value error, "))
+            continue
         reason = "is not a known key" if item["type"] == "extra_forbidden" else item["msg"]
         given = "" if item["type"] in ("extra_forbidden", "missing") else f" (got {item['input']!r})"
         lines.append(f"  {key}: {reason}{given}")
+    if len(lines) == 1:
+        return f"invalid config {source}: {lines[0].strip()}"
     return f"invalid config {source}:\n" + "\n".join(lines)
 
 
@@ -114,10 +192,17 @@ def apply_override(values: dict[str, Any], assignment: str) -> None:
 
 def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
     """A config file's own keys (its `base`, if any, left unresolved)."""
+    if is_special_file(path):
+        raise UserError(f"config {path} is not a regular file (a FIFO, socket or device); give a YAML file")
     try:
         values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise UserError(f"config {path} does not exist (presets are in configs/)") from None
+    except UnicodeDecodeError as error:
+        raise UserError(
+            f"config {path} is not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset "
+            f"{error.start}); re-save it as UTF-8"
+        ) from None
     except yaml.YAMLError as error:
         raise UserError(f"config {path} is not valid YAML: {error}") from None
     if not isinstance(values, dict):

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from dermgan.models import MultiScaleDiscriminator, PatchDiscriminator, init_weights
+from dermgan.models import MultiScaleDiscriminator, PatchDiscriminator, init_weights, spectral_norm_convs
 from dermgan.training.config import Config
 from dermgan.training.release import build_generator
 from dermgan.training.step import GanStep, PairJudge
@@ -40,6 +40,8 @@ class Networks:
         """Freshly initialised networks (from the global RNG: seed it first) and their Adam optimisers."""
         generator = init_weights(build_generator(config, map_channels))
         discriminator = init_weights(build_discriminator(config, map_channels))
+        if config.model.spectral_norm_d:
+            discriminator = spectral_norm_convs(discriminator)
         if sync_bn:
             generator = nn.SyncBatchNorm.convert_sync_batchnorm(generator)
             discriminator = nn.SyncBatchNorm.convert_sync_batchnorm(discriminator)
@@ -48,12 +50,12 @@ class Networks:
         generator.to(device, memory_format=memory_format)
         discriminator.to(device, memory_format=memory_format)
         # Fused Adam: one kernel over all parameters instead of a dozen passes over memory per step.
-        adam = dict(lr=train.lr, betas=(train.beta1, train.beta2), eps=train.adam_eps, fused=True)
+        adam = dict(betas=(train.beta1, train.beta2), eps=train.adam_eps, fused=True)
         return cls(
             generator=generator,
             discriminator=discriminator,
-            optimizer_g=torch.optim.Adam(generator.parameters(), **adam),
-            optimizer_d=torch.optim.Adam(discriminator.parameters(), **adam),
+            optimizer_g=torch.optim.Adam(generator.parameters(), lr=train.lr, **adam),
+            optimizer_d=torch.optim.Adam(discriminator.parameters(), lr=train.discriminator_lr, **adam),
             memory_format=memory_format,
         )
 

@@ -12,7 +12,8 @@ from collections import Counter
 from pathlib import Path
 
 import torch
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from dermgan.data.dataset import PreparedPairs
@@ -27,10 +28,14 @@ WEIGHTS = "generator.safetensors"
 INFO = "generator.json"
 CARD = "MODEL_CARD.md"
 FORMAT = "dermgan-generator"
+FORMAT_VERSION = 2
+"""2: the config may hold model.noise_resolutions (and the weights their noise scales). A generator.json
+without a version predates versioning and is read as 1."""
 
 
 class GeneratorInfo(BaseModel):
     format: str = FORMAT
+    format_version: int = Field(FORMAT_VERSION, ge=1)
     step: int
     config: Config
     codebook: Codebook
@@ -58,6 +63,7 @@ def build_generator(config: Config, map_channels: int) -> UNetGenerator:
         norm=model.norm,
         dropout=model.dropout,
         padding=model.padding,
+        noise_resolutions=model.noise_resolutions,
     )
 
 
@@ -74,21 +80,46 @@ def generator_sha256(path: str | os.PathLike[str]) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def read_info(folder: Path) -> GeneratorInfo:
+    """`folder`/generator.json, of any format version this code knows (UserError for a newer one)."""
+    try:
+        values = json.loads((folder / INFO).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{folder} has no {INFO}: give a finished run directory or its {WEIGHTS}") from None
+    except ValueError as error:
+        raise UserError(f"{folder / INFO} is not valid JSON: {error}") from None
+    version = values.setdefault("format_version", 1) if isinstance(values, dict) else None
+    if isinstance(version, int) and version > FORMAT_VERSION:
+        raise UserError(
+            f"{folder / INFO} has format_version {version}, newer than this dermgan reads "
+            f"({FORMAT_VERSION}): upgrade dermgan (pip install -U dermgan) to load this generator"
+        )
+    try:
+        return GeneratorInfo.model_validate(values)
+    except ValueError as error:
+        raise UserError(f"{folder / INFO} is not a dermgan generator description: {error}") from None
+
+
 def load_generator(path: str | os.PathLike[str]) -> tuple[UNetGenerator, GeneratorInfo]:
     """A run directory or its generator.safetensors -> (generator in eval mode, its info)."""
     path = Path(path)
     folder = path if path.is_dir() else path.parent
-    try:
-        info = GeneratorInfo.model_validate(json.loads((folder / INFO).read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        raise UserError(f"{folder} has no {INFO}: give a finished run directory or its {WEIGHTS}") from None
-    except ValueError as error:
-        raise UserError(f"{folder / INFO} is not a dermgan generator description: {error}") from None
+    info = read_info(folder)
     generator = build_generator(info.config, info.map_channels)
+    weights = folder / WEIGHTS
     try:
-        generator.load_state_dict(load_file(str(folder / WEIGHTS)))
-    except (OSError, RuntimeError) as error:
-        raise UserError(f"{folder / WEIGHTS} does not hold this generator's weights: {error}") from None
+        state = load_file(str(weights))
+    except FileNotFoundError:
+        raise UserError(f"{folder} has no {WEIGHTS}: give a finished run directory or its file") from None
+    except (SafetensorError, OSError) as error:
+        raise UserError(
+            f"{weights} is truncated, corrupt or not a safetensors file ({error}): copy it again from "
+            "its run directory"
+        ) from None
+    try:
+        generator.load_state_dict(state)
+    except RuntimeError as error:
+        raise UserError(f"{weights} does not hold this generator's weights: {error}") from None
     return generator.eval(), info
 
 
@@ -127,15 +158,18 @@ def write_model_card(
     if phantom:
         limits.insert(0, "**Trained on the synthetic phantom dataset: it has never seen a real skin photo.**")
     model, train = config.model, config.train
+    noise = f"noise at {model.noise_resolutions} px" if model.noise_resolutions else "no noise"
+    spectral = ", spectral norm" if model.spectral_norm_d else ""
     header = f"""# Model card: DermGAN generator
 
-- Architecture: U-Net generator ({model.upsample}, ngf {model.ngf}, {model.norm} norm),
-  PatchGAN discriminator ({model.n_layers_d} layers, {model.num_scales_d} scale(s)).
+- Architecture: U-Net generator ({model.upsample}, ngf {model.ngf}, {model.norm} norm, {noise}),
+  PatchGAN discriminator ({model.n_layers_d} layers, {model.num_scales_d} scale(s){spectral}).
 - Data: `{config.data.path}`, train split only: {len(pairs)} crops of {config.data.size} px.
 - Dataset(s): {", ".join(datasets)}. Licence(s): {", ".join(licences)}.
 - Losses: {"; ".join(terms)} (weight 0 = off).
-- Optimiser: Adam lr {train.lr}, betas ({train.beta1}, {train.beta2}), eps {train.adam_eps},
-  batch {train.batch_size}, linear decay from {train.decay_start:.0%} of {train.max_steps} steps.
+- Optimiser: Adam lr {train.lr} (discriminator {train.discriminator_lr}),
+  betas ({train.beta1}, {train.beta2}), eps {train.adam_eps}, batch {train.batch_size},
+  linear decay from {train.decay_start:.0%} of {train.max_steps} steps.
 - Steps trained: {step}. Seed: {train.seed}. EMA decay: {train.ema_decay or "off"}.
 
 ## Conditions and skin types seen (training crops)

@@ -39,9 +39,14 @@ class SampleGrid:
 
     @torch.no_grad()
     def render(self, generator: torch.nn.Module, device: torch.device) -> np.ndarray:
-        """HxWx3 uint8 grid, one crop per row: map | generated | real. The generator is left in eval mode."""
+        """HxWx3 uint8 grid, one crop per row: map | generated | real. The generator is left in eval mode.
+
+        A generator with noise gets the same noise at every step (row i's from seed i), so grids compare
+        across steps and drawing one leaves the training's random state alone.
+        """
         generator.eval()
-        fake = generator(self.maps.to(device))
+        seeded = [torch.Generator().manual_seed(row) for row in range(len(self.maps))]
+        fake = generator(self.maps.to(device), generator.make_noise(seeded, device))
         rows = [
             np.concatenate([semantic, generated, real], axis=1)
             for semantic, generated, real in zip(

@@ -10,6 +10,7 @@ import math
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from dermgan.data.dataset import PreparedPairs
 from dermgan.errors import UserError
 from dermgan.models import EMA
 from dermgan.training import distributed
+from dermgan.training.callbacks import StepCallback, TrainingMoment
 from dermgan.training.checkpoint import (
     latest_checkpoint,
     load_checkpoint,
@@ -59,6 +61,24 @@ def lr_factor(step: int, config: Config) -> float:
     return max(0.0, 1.0 - (step - start) / max(1, config.train.max_steps - start))
 
 
+def set_learning_rates(
+    optimizer_g: torch.optim.Optimizer, optimizer_d: torch.optim.Optimizer, step: int, config: Config
+) -> None:
+    """Each optimiser's own base rate (train.lr, train.lr_d) times the schedule at `step`.
+
+    The bases come from the config, not the optimisers' state, so `--resume --set train.lr_d=...` applies.
+    """
+    factor = lr_factor(step, config)
+    for optimizer, base in ((optimizer_g, config.train.lr), (optimizer_d, config.train.discriminator_lr)):
+        for group in optimizer.param_groups:
+            group["lr"] = base * factor
+
+
+def distinct_rank_seed(seed: int, rank: int, step: int) -> int:
+    """A seed for rank `rank`'s random stream from `step` on, distinct from every other rank's."""
+    return hash((seed, rank, step)) % 2**63
+
+
 def _train_pairs(config: Config) -> PreparedPairs:
     return PreparedPairs(config.data.path, "train", size=config.data.size, encoding=config.data.encoding)
 
@@ -75,9 +95,16 @@ class Trainer:
     """One training run; the same object runs as a single process or as one rank under torchrun."""
 
     def __init__(
-        self, config: Config, run_dir: str | os.PathLike[str], *, resume: bool, progress: bool = True
+        self,
+        config: Config,
+        run_dir: str | os.PathLike[str],
+        *,
+        resume: bool,
+        progress: bool = True,
+        callbacks: Sequence[StepCallback] = (),
     ):
         self.config, self.run_dir, self.progress = config, Path(run_dir), progress
+        self.callbacks = list(callbacks)
         self.place = distributed.start()
         train = config.train
         if train.batch_size % self.place.world_size:
@@ -99,6 +126,11 @@ class Trainer:
         self.optimizer_g, self.optimizer_d = self.networks.optimizer_g, self.networks.optimizer_d
         self.ema = EMA(self.generator, train.ema_decay) if train.ema_decay > 0 else None
         self.step = self._restore() if resume else 0
+        if self.place.rank > 0:
+            # Every rank starts from one seed so the networks start equal; from here each rank needs its
+            # own dropout masks and decoder noise, or the ranks' draws repeat one another. Rank 0 keeps
+            # the single-process stream (and its checkpointed state), so one GPU matches a plain run.
+            torch.manual_seed(distinct_rank_seed(train.seed, self.place.rank, self.step))
         self.map_channels = map_channels
 
     def _state(self) -> dict:
@@ -179,6 +211,24 @@ class Trainer:
         save_generator(self.run_dir, generator, info)
         write_model_card(self.run_dir, self.config, self.pairs, self.step)
 
+    def _measure(self, callbacks: list[StepCallback]) -> dict[str, float]:
+        """The numbers of the callbacks due now, from the generator that would be released now.
+
+        They run on a fork of the random state: whatever they draw (a data loader's seed, noise), training's
+        own stream goes on as if they had not run, so a run with a curve trains the same weights as one
+        without, and a resumed run with other callbacks repeats the original exactly."""
+        if not callbacks:
+            return {}
+        generator = self.ema.module if self.ema is not None else self.generator
+        generator.eval()
+        moment = TrainingMoment(self.step, generator, self.config, self.place.device)
+        measured: dict[str, float] = {}
+        devices = [self.place.device] if self.place.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            for callback in callbacks:
+                measured.update(callback(moment))
+        return measured
+
     def fit(self) -> TrainResult:
         """Trains from the current step to train.max_steps; returns the final step and losses."""
         train, place = self.config.train, self.place
@@ -199,8 +249,7 @@ class Trainer:
         )
         try:
             for batch in self._loader():
-                for group in (*self.optimizer_g.param_groups, *self.optimizer_d.param_groups):
-                    group["lr"] = train.lr * lr_factor(self.step, self.config)
+                set_learning_rates(self.optimizer_g, self.optimizer_d, self.step, self.config)
                 self.generator.train()
                 layout = self.networks.memory_format
                 maps, images, roi = (
@@ -213,15 +262,18 @@ class Trainer:
                 self.step += 1
                 window_steps += 1
                 bar.update()
-                if self.step % train.log_every == 0 or self.step == train.max_steps:
+                due = [c for c in self.callbacks if c.due(self.step, train.max_steps)]
+                if due or self.step % train.log_every == 0 or self.step == train.max_steps:
                     elapsed = time.perf_counter() - window_start
                     log.log(
                         self.step,
                         {
                             **values,
                             "lr": self.optimizer_g.param_groups[0]["lr"],
+                            "lr_d": self.optimizer_d.param_groups[0]["lr"],
                             "images_per_s": window_steps * train.batch_size / elapsed,
                             "d_g_balance": values["loss_d"] / max(values["loss_g_gan"], 1e-8),
+                            **self._measure(due),
                         },
                     )
                     bar.set_postfix(
@@ -252,8 +304,10 @@ def train(
     overrides: list[str] | tuple[str, ...] = (),
     resume: str | os.PathLike[str] | None = None,
     progress: bool = True,
+    callbacks: Sequence[StepCallback] = (),
 ) -> TrainResult:
-    """Starts a run (data + out [+ config]) or resumes one (resume = its run directory)."""
+    """Starts a run (data + out [+ config]) or resumes one (resume = its run directory); `callbacks`
+    measure the generator at their steps (see training/callbacks.py)."""
     if resume is not None:
         run_dir = Path(resume)
         if not (run_dir / CONFIG_FILE).exists():
@@ -272,6 +326,9 @@ def train(
         resolved = load_config(config, overrides)
         resolved.data.path = str(Path(data).resolve())
     try:
-        return Trainer(resolved, run_dir, resume=resume is not None, progress=progress).fit()
+        trainer = Trainer(
+            resolved, run_dir, resume=resume is not None, progress=progress, callbacks=callbacks
+        )
+        return trainer.fit()
     finally:
         distributed.stop()

@@ -65,8 +65,19 @@ def subject_of(job: PhotoJob) -> Subject:
     return draw_subject(job.condition, job.skin_type, rng)
 
 
-def render_photo(job: PhotoJob) -> tuple[np.ndarray, PhotoRecord]:
-    """The photo as (H, W, 3) 8-bit RGB pixels, with its lesion boxes."""
+@dataclass(frozen=True)
+class _Scene:
+    """A photo up to its lesions: the bare skin canvas, the lesions placed on it, and the photo's stream."""
+
+    subject: Subject
+    rng: np.random.Generator
+    shape: tuple[int, int]
+    background: Background | None
+    canvas: np.ndarray
+    lesions: tuple[tuple[Layer, tuple[int, int]], ...]
+
+
+def _scene(job: PhotoJob) -> _Scene:
     subject = subject_of(job)
     rng = np.random.default_rng([job.seed, job.index])
     shape = (
@@ -75,7 +86,27 @@ def render_photo(job: PhotoJob) -> tuple[np.ndarray, PhotoRecord]:
     )
     background = draw_background(rng, shape)
     canvas = skin_canvas(subject.skin, shape, rng)
-    boxes = _paint_lesions(canvas, subject, _frame(subject, shape, background, rng))
+    lesions = _place_lesions(subject, _frame(subject, shape, background, rng))
+    return _Scene(subject, rng, shape, background, canvas, lesions)
+
+
+def lesion_opacity(job: PhotoJob) -> np.ndarray:
+    """(H, W) opacity of the lesions as painted in photo `job` (before hair, lighting and camera): the
+    ground truth of where each lesion and each of its spots is, for checking lesion measures."""
+    scene = _scene(job)
+    opacity = np.zeros(scene.shape, dtype=np.float32)
+    for layer, centre in scene.lesions:
+        rows, cols, patch = _overlap(scene.shape, layer, centre)
+        np.maximum(opacity[rows, cols], layer.alpha[patch], out=opacity[rows, cols])
+    return opacity
+
+
+def render_photo(job: PhotoJob) -> tuple[np.ndarray, PhotoRecord]:
+    """The photo as (H, W, 3) 8-bit RGB pixels, with its lesion boxes."""
+    scene = _scene(job)
+    subject, rng, shape, canvas = scene.subject, scene.rng, scene.shape, scene.canvas
+    background = scene.background
+    boxes = [box for layer, centre in scene.lesions if (box := _composite(canvas, layer, centre)) is not None]
     paint_hair(canvas, subject.skin, rng)
     healthy = np.ones(shape, dtype=bool)
     for x0, y0, x1, y1 in boxes:
@@ -129,28 +160,38 @@ def _frame(
     return scale, origin_y, origin_x
 
 
-def _paint_lesions(canvas: np.ndarray, subject: Subject, frame: tuple[float, float, float]) -> list[PixelBox]:
-    """Composites every lesion onto the canvas in place; returns their tight boxes (x0, y0, x1, y1)."""
+def _place_lesions(
+    subject: Subject, frame: tuple[float, float, float]
+) -> tuple[tuple[Layer, tuple[int, int]], ...]:
+    """Every lesion's painted layer and the pixel (row, column) of its centre in this photo."""
     scale, origin_y, origin_x = frame
     kind = LESION_KINDS[subject.condition]
-    boxes = []
-    for lesion in subject.lesions:
-        layer = kind.layer(np.random.default_rng(lesion.seed), lesion.radius * scale, subject.skin.lab)
-        centre = (round(origin_y + lesion.centre[0] * scale), round(origin_x + lesion.centre[1] * scale))
-        box = _composite(canvas, layer, centre)
-        if box is not None:
-            boxes.append(box)
-    return boxes
+    return tuple(
+        (
+            kind.layer(np.random.default_rng(lesion.seed), lesion.radius * scale, subject.skin.lab),
+            (round(origin_y + lesion.centre[0] * scale), round(origin_x + lesion.centre[1] * scale)),
+        )
+        for lesion in subject.lesions
+    )
+
+
+def _overlap(
+    shape: tuple[int, int], layer: Layer, centre: tuple[int, int]
+) -> tuple[slice, slice, tuple[slice, slice]]:
+    """The canvas rows and columns a layer centred at `centre` covers, and the part of the layer they show."""
+    half = layer.alpha.shape[0] // 2
+    top, left = centre[0] - half, centre[1] - half
+    rows = slice(max(top, 0), min(top + layer.alpha.shape[0], shape[0]))
+    cols = slice(max(left, 0), min(left + layer.alpha.shape[1], shape[1]))
+    return rows, cols, (slice(rows.start - top, rows.stop - top), slice(cols.start - left, cols.stop - left))
 
 
 def _composite(canvas: np.ndarray, layer: Layer, centre: tuple[int, int]) -> PixelBox | None:
-    """Blends the layer onto the canvas at `centre` (row, column), clipped to the canvas."""
-    half = layer.alpha.shape[0] // 2
-    top, left = centre[0] - half, centre[1] - half
-    rows = slice(max(top, 0), min(top + layer.alpha.shape[0], canvas.shape[1]))
-    cols = slice(max(left, 0), min(left + layer.alpha.shape[1], canvas.shape[2]))
-    alpha = layer.alpha[rows.start - top : rows.stop - top, cols.start - left : cols.stop - left]
-    rgb = layer.rgb[:, rows.start - top : rows.stop - top, cols.start - left : cols.stop - left]
+    """Blends the layer onto the canvas at `centre` (row, column), clipped to the canvas; returns its tight
+    box (x0, y0, x1, y1)."""
+    rows, cols, patch = _overlap(canvas.shape[1:], layer, centre)
+    alpha = layer.alpha[patch]
+    rgb = layer.rgb[:, patch[0], patch[1]]
     canvas[:, rows, cols] += alpha[None] * (rgb - canvas[:, rows, cols])
     covered_rows = np.flatnonzero((alpha > BOX_OPACITY).any(axis=1))
     covered_cols = np.flatnonzero((alpha > BOX_OPACITY).any(axis=0))
