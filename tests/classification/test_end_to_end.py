@@ -33,6 +33,8 @@ def test_baseline_and_augmented_runs_are_compared_on_the_same_test_images(
     assert code == 0, err
     baseline = _last_json(out)
     assert baseline["n_synthetic"] == 0 and baseline["train_counts"][rare] == 2
+    assert "validation top-1 after each epoch: 1: " in out and "kept epoch 1 (validation top-1" in out
+    assert [point["epoch"] for point in baseline["curve"]] == [1] and baseline["best"]["epoch"] == 1
     extra = ["--extra", world.synthetic, "--generator", world.generator]
     code, out, err = run_cli(
         monkeypatch, capsys, "classify", "train", "--out", tmp_path / "aug", *common, *extra

@@ -56,7 +56,8 @@ def train_command(
     progress: Progress = True,
     json_output: JsonFlag = False,
 ) -> None:
-    """Train a MobileNet on the train cases (+ synthetic images); checkpoints, logs, resumable."""
+    """Train a classifier on the train cases (+ synthetic images); checkpoints, logs, resumable."""
+    from dermgan.classification.run_dir import CURVE
     from dermgan.classification.trainer import train_classifier
 
     if resume is not None and any(
@@ -87,6 +88,26 @@ def train_command(
         console.out.print(
             f"trained to step {summary.step} in {summary.run_dir}: loss {summary.loss:.4g}{validation}; "
             f"training images per class: {counts} ({summary.n_synthetic} synthetic)",
+            markup=False,
+        )
+    if summary.curve:
+        points = ", ".join(f"{point.epoch:g}: {point.val_top1:.3f}" for point in summary.curve)
+        console.out.print(f"validation top-1 after each epoch: {points}", markup=False)
+    if summary.best is not None:
+        stopped = (
+            "; stopped early (train.patience epochs without a better one)" if summary.stopped_early else ""
+        )
+        console.out.print(
+            f"kept epoch {summary.best.epoch:g} (validation top-1 {summary.best.val_top1:.3f}){stopped}; "
+            f"learning curve in {Path(summary.run_dir) / CURVE}",
+            markup=False,
+        )
+    if summary.pretrained is not None:
+        weights = summary.pretrained
+        console.out.print(
+            f"started from {weights.arch} ImageNet weights ({weights.package} {weights.version}, "
+            f"{weights.licence}, trained on {weights.trained_on}); random start: "
+            f"{', '.join(weights.left_out) or 'nothing'}",
             markup=False,
         )
     if summary.weights:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dermgan.data.manifest import Box
 from dermgan.data.splits import read_splits, splits_path
 from dermgan.data.validate import load_records
 from dermgan.errors import UserError
@@ -28,6 +29,7 @@ class Example:
     row: int
     manifest: Path
     extra: Mapping[str, str] = field(default_factory=dict)
+    boxes: tuple[Box, ...] = ()
 
     @property
     def synthetic(self) -> bool:
@@ -76,6 +78,7 @@ def read_examples(
             row=record.row,
             manifest=Path(manifest),
             extra=record.extra,
+            boxes=record.boxes,
         )
         for record in records
     ]

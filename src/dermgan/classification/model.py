@@ -1,5 +1,6 @@
-"""The classifier network: torchvision's MobileNetV2 (the paper's) or MobileNetV3, from scratch or from a
-local weights file. Nothing is downloaded."""
+"""The classifier network: torchvision's MobileNetV2 (the paper's) or MobileNetV3, or EfficientNet-Lite0,
+from scratch, from a local weights file, or (EfficientNet-Lite0) from the ImageNet weights that the
+`pretrained` extra installs. Nothing is downloaded."""
 
 from __future__ import annotations
 
@@ -12,20 +13,30 @@ from torch import nn
 from torchvision import models
 
 from dermgan.classification.config import ClassifierModel
+from dermgan.classification.efficientnet import EfficientNetLite0
 from dermgan.errors import UserError
 
 ARCHITECTURES = {
     "mobilenet_v2": models.mobilenet_v2,
     "mobilenet_v3_small": models.mobilenet_v3_small,
     "mobilenet_v3_large": models.mobilenet_v3_large,
+    "efficientnet_lite0": EfficientNetLite0,
 }
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
 """ImageNet's normalisation, so that ImageNet weights given with --weights see what they were trained on."""
+NORMALISATION = {"efficientnet_lite0": ((127 / 255,) * 3, (128 / 255,) * 3)}
+"""Architectures whose ImageNet weights were trained on other inputs: TensorFlow's EfficientNet-Lite
+takes (pixel - 127) / 128."""
+
+
+def input_normalisation(arch: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(mean, std) per channel, for images in [0, 1], that the architecture's ImageNet weights expect."""
+    return NORMALISATION.get(arch, (MEAN, STD))
 
 
 def build_classifier(config: ClassifierModel, n_classes: int) -> nn.Module:
-    return ARCHITECTURES[config.arch](weights=None, num_classes=n_classes, dropout=config.dropout)
+    return ARCHITECTURES[config.arch](num_classes=n_classes, dropout=config.dropout)
 
 
 def _read_state(path: Path) -> dict[str, torch.Tensor]:

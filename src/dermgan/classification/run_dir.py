@@ -13,6 +13,7 @@ from safetensors.torch import load_file, save_file
 
 from dermgan.classification.config import ClassifierConfig
 from dermgan.classification.model import build_classifier
+from dermgan.classification.pretrained import PretrainedWeights
 from dermgan.data.splits import read_splits, write_splits
 from dermgan.errors import UserError
 from dermgan.files import atomic_path, write_json
@@ -22,6 +23,9 @@ CONFIG = "config.yaml"
 INPUTS = "run.json"
 SPLITS = "splits.csv"
 WEIGHTS = "classifier.safetensors"
+BEST = "checkpoints/best.safetensors"
+"""The best epoch's weights on validation so far (batch norm recomputed), while the run trains."""
+CURVE = "learning-curve.png"
 
 
 class RunInputs(BaseModel):
@@ -34,6 +38,8 @@ class RunInputs(BaseModel):
     weights_left_out: list[str] = []
     """Tensors of the network that --weights did not hold (e.g. a head of another class count): they
     start from random values."""
+    pretrained: PretrainedWeights | None = None
+    """The installed ImageNet weights the run started from (`model.pretrained=true`), with their licence."""
     classes: list[str]
     train_counts: dict[str, int]
     """Training images per class, real and synthetic together."""
@@ -73,11 +79,11 @@ def read_run_splits(run_dir: str | os.PathLike[str]) -> dict[str, str]:
     return read_splits(Path(run_dir) / SPLITS)
 
 
-def save_classifier(run_dir: Path, model: torch.nn.Module) -> Path:
-    weights = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
-    with atomic_path(run_dir / WEIGHTS) as temporary:
+def save_classifier(run_dir: Path, model: torch.nn.Module, name: str = WEIGHTS) -> Path:
+    weights = {key: tensor.detach().cpu().contiguous() for key, tensor in model.state_dict().items()}
+    with atomic_path(run_dir / name) as temporary:
         save_file(weights, str(temporary))
-    return run_dir / WEIGHTS
+    return run_dir / name
 
 
 def load_classifier(run_dir: str | os.PathLike[str]) -> tuple[torch.nn.Module, ClassifierConfig, RunInputs]:

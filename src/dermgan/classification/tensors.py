@@ -19,12 +19,10 @@ from torchvision.transforms.v2 import functional
 from dermgan.classification.cache import cached_images
 from dermgan.classification.config import ClassifierConfig, ClassifierData
 from dermgan.classification.examples import Example
-from dermgan.classification.model import MEAN, STD
+from dermgan.classification.framing import Framing
+from dermgan.classification.model import MEAN, STD, input_normalisation
 from dermgan.data.splits import stable_seed
 from dermgan.training.stream import EpochOrder
-
-_MEAN = torch.tensor(MEAN).view(3, 1, 1)
-_STD = torch.tensor(STD).view(3, 1, 1)
 
 
 def load_square(path: Path) -> torch.Tensor:
@@ -34,8 +32,15 @@ def load_square(path: Path) -> torch.Tensor:
     return torch.from_numpy(pixels).permute(2, 0, 1).float() / 255.0
 
 
-def normalise(image: torch.Tensor) -> torch.Tensor:
-    return (image - _MEAN) / _STD
+class Normalise:
+    """[0, 1] pixels -> the network's input: (image - mean) / std per channel."""
+
+    def __init__(self, mean: Sequence[float] = MEAN, std: Sequence[float] = STD):
+        self.mean = torch.tensor(mean).view(3, 1, 1)
+        self.std = torch.tensor(std).view(3, 1, 1)
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        return (image - self.mean) / self.std
 
 
 def _factor(generator: torch.Generator, spread: float) -> float:
@@ -61,24 +66,33 @@ def augment(image: torch.Tensor, generator: torch.Generator, data: ClassifierDat
 class LabelledImages(Dataset):
     """(normalised image, class index) of cached squares, unaugmented."""
 
-    def __init__(self, files: Sequence[Path], labels: Sequence[int]):
+    def __init__(self, files: Sequence[Path], labels: Sequence[int], normalise: Normalise | None = None):
         self.files, self.labels = list(files), list(labels)
+        self.normalise = normalise or Normalise()
 
     def __len__(self) -> int:
         return len(self.files)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        return normalise(load_square(self.files[index])), self.labels[index]
+        return self.normalise(load_square(self.files[index])), self.labels[index]
 
 
 def labelled(
     examples: Sequence[Example], classes: Sequence[str], config: ClassifierConfig, progress: bool
 ) -> LabelledImages:
-    """The examples' cached squares with their class indices."""
+    """The examples' cached squares, framed as `data.input` says, with their class indices, normalised
+    as the architecture's ImageNet weights expect."""
+    data = config.data
     files = cached_images(
-        [e.path for e in examples], config.data.size, config.data.cache or None, progress=progress
+        [e.path for e in examples],
+        data.size,
+        data.cache or None,
+        framing=Framing(data.input, data.roi_margin),
+        boxes=[e.boxes for e in examples],
+        progress=progress,
     )
-    return LabelledImages(files, [classes.index(e.condition) for e in examples])
+    normalise = Normalise(*input_normalisation(config.model.arch))
+    return LabelledImages(files, [classes.index(e.condition) for e in examples], normalise)
 
 
 def balancing_weights(labels: Sequence[int]) -> torch.Tensor:
@@ -102,4 +116,4 @@ class TrainingStream(Dataset):
         index = self.order(position)
         generator = torch.Generator().manual_seed(stable_seed(self.seed, "augment", position) % 2**63)
         image = augment(load_square(self.images.files[index]), generator, self.data)
-        return normalise(image), self.images.labels[index]
+        return self.images.normalise(image), self.images.labels[index]

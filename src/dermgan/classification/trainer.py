@@ -1,13 +1,17 @@
-"""`dermgan classify train`: the selected photos, resized once, stream through a MobileNet; checkpoints,
+"""`dermgan classify train`: the selected photos, resized once, stream through the network; checkpoints,
 logs and resume are the GAN trainer's (training/checkpoint.py, metrics.py, stream.py).
 
 Steps, not epochs, are the unit: `train.epochs` becomes ceil(epochs x training images / batch) steps,
 and a killed run resumed from its last checkpoint ends with the same weights as an uninterrupted one.
+After every epoch (ceil(training images / batch) steps) and the last step, validation top-1 is logged
+(the learning curve); the weights of the best epoch so far are kept in checkpoints/best.safetensors
+and become the run's classifier, and `train.patience` epochs without a better one stop the run.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import math
 import os
 import time
@@ -25,9 +29,14 @@ from dermgan.classification.config import ClassifierConfig
 from dermgan.classification.examples import read_case_splits, read_examples
 from dermgan.classification.leakage import check_leakage, read_generator_data
 from dermgan.classification.model import build_classifier, load_weights
+from dermgan.classification.plot import plot_learning_curve
 from dermgan.classification.predict import predict
+from dermgan.classification.pretrained import PretrainedWeights, load_imagenet
 from dermgan.classification.run_dir import (
+    BEST,
+    CURVE,
     SPLITS,
+    WEIGHTS,
     RunInputs,
     read_inputs,
     read_run_config,
@@ -37,6 +46,7 @@ from dermgan.classification.run_dir import (
 from dermgan.classification.selection import TrainingSet, select
 from dermgan.classification.tensors import TrainingStream, labelled
 from dermgan.errors import UserError
+from dermgan.files import write_bytes
 from dermgan.training.checkpoint import (
     latest_checkpoint,
     load_checkpoint,
@@ -47,6 +57,19 @@ from dermgan.training.checkpoint import (
 from dermgan.training.config import load_config
 from dermgan.training.metrics import RunLog
 from dermgan.training.stream import StepBatches
+
+BATCH_NORM_IMAGES = 512
+"""Training images (evenly spaced) whose statistics the evaluation copy's batch norm takes."""
+
+
+class EpochScore(BaseModel):
+    """One point of the learning curve: validation top-1 after `epoch` epochs (fractional at the end)."""
+
+    epoch: float
+    step: int
+    val_top1: float
+    loss: float | None = None
+    """Mean training loss over the steps since the previous point."""
 
 
 class TrainSummary(BaseModel):
@@ -63,6 +86,13 @@ class TrainSummary(BaseModel):
     n_synthetic: int
     weights: str | None = None
     weights_left_out: list[str] = []
+    pretrained: PretrainedWeights | None = None
+    curve: list[EpochScore] = []
+    """Validation top-1 after every epoch, from the run's metrics.jsonl (resumed parts included)."""
+    best: EpochScore | None = None
+    """The epoch whose weights the run keeps: the first with the highest validation top-1."""
+    stopped_early: bool = False
+    """True when `train.patience` epochs went by without a better validation top-1."""
 
 
 def cosine_lr(step: int, max_steps: int, lr: float) -> float:
@@ -84,7 +114,16 @@ class ClassifierTrainer:
         self.train_images = labelled(data.train, data.classes, config, progress)
         self.val_images = labelled(data.val, data.classes, config, progress) if data.val else None
         self.max_steps = max(1, math.ceil(train.epochs * len(data.train) / train.batch_size))
+        self.steps_per_epoch = max(1, math.ceil(len(data.train) / train.batch_size))
+        if train.patience and self.val_images is None:
+            raise UserError(
+                f"train.patience={train.patience} stops on validation top-1, but the data has no "
+                "validation photos; give a split with val cases, or set train.patience=0"
+            )
         self.step = 0
+        self.best: EpochScore | None = None
+        self.epochs_since_best = 0
+        self.loss_sum, self.loss_steps = 0.0, 0
 
     def restore(self) -> None:
         path = latest_checkpoint(self.run_dir)
@@ -98,11 +137,18 @@ class ClassifierTrainer:
             raise UserError(f"{path} does not match this run's classifier or config: {error}") from None
         restore_rng(state, self.device)
         self.step = int(state["step"])
+        self.best = EpochScore.model_validate(state["best"]) if state.get("best") else None
+        self.epochs_since_best = int(state.get("epochs_since_best", 0))
+        self.loss_sum, self.loss_steps = float(state.get("loss_sum", 0.0)), int(state.get("loss_steps", 0))
 
     def _state(self) -> dict:
         return {
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
+            "best": self.best.model_dump() if self.best else None,
+            "epochs_since_best": self.epochs_since_best,
+            "loss_sum": self.loss_sum,
+            "loss_steps": self.loss_steps,
             **rng_state(self.device),
         }
 
@@ -110,18 +156,46 @@ class ClassifierTrainer:
         """The network with batch-norm statistics of its current weights; the training copy is untouched,
         so checkpoints and a resumed run stay exactly those of an uninterrupted one."""
         model = copy.deepcopy(self.model)
-        workers = self.config.train.num_workers
-        recompute_batch_norm(model, self.train_images, self.device, workers=workers)
+        n = len(self.train_images)
+        chosen = np.linspace(0, n - 1, min(n, BATCH_NORM_IMAGES)).round().astype(int).tolist()
+        images = torch.utils.data.Subset(self.train_images, chosen)
+        recompute_batch_norm(model, images, self.device, workers=self.config.train.num_workers)
         return model
 
-    def _val_top1(self) -> float | None:
-        if self.val_images is None:
-            return None
+    def _val_top1(self, model: torch.nn.Module) -> float:
         workers = self.config.train.num_workers
-        probabilities = predict(
-            self._evaluation_copy(), self.val_images, self.device, workers=workers, progress=False
-        )
+        probabilities = predict(model, self.val_images, self.device, workers=workers, progress=False)
         return float(np.mean(probabilities.argmax(axis=1) == np.array(self.val_images.labels)))
+
+    def _end_epoch(self) -> dict[str, float]:
+        """Scores the epoch on validation and keeps its weights when they are the best so far."""
+        model = self._evaluation_copy()
+        score = EpochScore(
+            epoch=round(self.step / self.steps_per_epoch, 4),
+            step=self.step,
+            val_top1=self._val_top1(model),
+            loss=self.loss_sum / self.loss_steps if self.loss_steps else None,
+        )
+        self.loss_sum, self.loss_steps = 0.0, 0
+        if self.best is None or score.val_top1 > self.best.val_top1:
+            self.best, self.epochs_since_best = score, 0
+            save_classifier(self.run_dir, model, BEST)
+        else:
+            self.epochs_since_best += 1
+        logged = {"epoch": score.epoch, "val_top1": score.val_top1}
+        return logged | ({"train_loss": score.loss} if score.loss is not None else {})
+
+    def patience_ran_out(self) -> bool:
+        patience = self.config.train.patience
+        return bool(patience) and self.epochs_since_best >= patience
+
+    def _release(self) -> None:
+        """The run's classifier: the best epoch's weights, or the last ones without validation."""
+        best = self.run_dir / BEST
+        if self.val_images is None or not best.is_file():
+            save_classifier(self.run_dir, self._evaluation_copy())
+        else:
+            write_bytes(self.run_dir / WEIGHTS, best.read_bytes())
 
     def _loader(self) -> DataLoader:
         train = self.config.train
@@ -153,15 +227,17 @@ class ClassifierTrainer:
         log = RunLog(self.run_dir)
         log.truncate_after(self.step)
         self.model.train()
-        first_step, loss, val_top1 = self.step, None, None
+        first_step, loss = self.step, None
         window_start, window_images = time.perf_counter(), 0
         bar = tqdm(
             total=self.max_steps, initial=self.step, desc="training", unit="step", disable=not self.progress
         )
+        batches = [] if self.patience_ran_out() else self._loader()
         try:
-            for images, labels in self._loader():
+            for images, labels in batches:
                 loss = self._train_step(images, labels)
                 self.step += 1
+                self.loss_sum, self.loss_steps = self.loss_sum + loss, self.loss_steps + 1
                 bar.update()
                 window_images += len(labels)
                 last = self.step == self.max_steps
@@ -171,32 +247,64 @@ class ClassifierTrainer:
                     values |= {"loss": loss, "lr": self.optimizer.param_groups[0]["lr"], "images_per_s": rate}
                     bar.set_postfix(loss=f"{loss:.3g}")
                     window_start, window_images = time.perf_counter(), 0
-                if self.step % train.checkpoint_every == 0 or last:
-                    val_top1 = self._val_top1()
-                    values |= {"val_top1": val_top1} if val_top1 is not None else {}
+                epoch_end = self.val_images is not None and (self.step % self.steps_per_epoch == 0 or last)
+                if epoch_end:
+                    values |= self._end_epoch()
+                    bar.set_postfix(loss=f"{loss:.3g}", val_top1=f"{values['val_top1']:.3f}")
+                stopping = epoch_end and self.patience_ran_out()
+                if self.step % train.checkpoint_every == 0 or last or epoch_end:
                     save_checkpoint(self.run_dir, self.step, self._state(), train.keep_checkpoints)
                 if values:
                     log.log(self.step, values)
-            save_classifier(self.run_dir, self._evaluation_copy())
+                if stopping:
+                    break
+            self._release()
         finally:
             bar.close()
             log.close()
+        curve = read_curve(self.run_dir)
+        if curve:
+            plot_learning_curve(curve, self.best, self.run_dir / CURVE)
         return TrainSummary(
             run_dir=str(self.run_dir),
             step=self.step,
             max_steps=self.max_steps,
             steps_run=self.step - first_step,
             loss=loss,
-            val_top1=val_top1,
+            val_top1=curve[-1].val_top1 if curve else None,
             classes=self.data.classes,
             train_counts=self.data.class_counts(),
             n_synthetic=sum(e.synthetic for e in self.data.train),
+            curve=curve,
+            best=self.best,
+            stopped_early=self.patience_ran_out() and self.step < self.max_steps,
         )
 
 
+def read_curve(run_dir: Path) -> list[EpochScore]:
+    """The learning curve logged in a run's metrics.jsonl (validation top-1 after each epoch)."""
+    path = run_dir / "metrics.jsonl"
+    if not path.is_file():
+        return []
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        EpochScore(
+            epoch=line["epoch"], step=line["step"], val_top1=line["val_top1"], loss=line.get("train_loss")
+        )
+        for line in lines
+        if "val_top1" in line and "epoch" in line
+    ]
+
+
 def _with_weights(summary: TrainSummary, inputs: RunInputs) -> TrainSummary:
-    """The summary with the weights file the run started from, so the user sees what was not loaded."""
-    return summary.model_copy(update={"weights": inputs.weights, "weights_left_out": inputs.weights_left_out})
+    """The summary with the weights the run started from, so the user sees what was not loaded."""
+    return summary.model_copy(
+        update={
+            "weights": inputs.weights,
+            "weights_left_out": inputs.weights_left_out,
+            "pretrained": inputs.pretrained,
+        }
+    )
 
 
 def _training_set(
@@ -261,14 +369,20 @@ def train_classifier(
         resolved,
         progress,
     )
+    if weights is not None and resolved.model.pretrained:
+        raise UserError(
+            f"--weights {weights} and model.pretrained=true both choose the starting weights; drop one"
+        )
     trainer = ClassifierTrainer(resolved, run_dir, chosen, progress=progress)
     left_out = load_weights(trainer.model, weights)[1] if weights is not None else []
+    pretrained = load_imagenet(trainer.model) if resolved.model.pretrained else None
     inputs = RunInputs(
         data=str(Path(data).resolve()),
         extra=str(extra_path.resolve()) if extra_path else None,
         generators=[str(Path(g).resolve()) for g in generators],
         weights=str(Path(weights).resolve()) if weights else None,
         weights_left_out=left_out,
+        pretrained=pretrained,
         classes=chosen.classes,
         train_counts=chosen.class_counts(),
         n_synthetic=sum(e.synthetic for e in chosen.train),
