@@ -5,7 +5,9 @@ Boxes are given in the displayed orientation, so every stage sees images through
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -43,13 +45,28 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     raise ImageError(f"pixel mode {mode} cannot be converted to 8-bit RGB; save the photo as JPEG or PNG")
 
 
+def check_regular_file(path: str | os.PathLike[str]) -> None:
+    """ImageError unless `path` is a regular file: a FIFO or device would block a reader forever, and a
+    symbolic link loop or a dangling link is no photo."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        dangling = os.path.islink(path)
+        raise ImageError("is a symbolic link to nothing" if dangling else "file does not exist") from None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ImageError("is a symbolic link loop, not an image file") from None
+        raise ImageError(f"cannot be read ({error.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise ImageError("is a folder, not an image file")
+    if not stat.S_ISREG(mode):
+        raise ImageError("is not a regular file (a FIFO, socket or device), so it is not read")
+
+
 def load_rgb(path: str | os.PathLike[str]) -> Image.Image:
     """The photo as displayed (EXIF orientation applied), fully decoded, 8-bit RGB; ImageError if not."""
     path = Path(path)
-    if not path.exists():
-        raise ImageError("file does not exist")
-    if path.is_dir():
-        raise ImageError("is a folder, not an image file")
+    check_regular_file(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

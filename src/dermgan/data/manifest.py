@@ -10,19 +10,22 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from dermgan.errors import UserError
-from dermgan.files import atomic_write
+from dermgan.files import atomic_write, is_special_file
 
 REQUIRED_COLUMNS = ("image", "condition")
 STANDARD_COLUMNS = ("image", "condition", "skin_type", "boxes", "case_id", "split", "source")
 SPLITS = ("train", "val", "test")
 SOURCES = ("real", "synthetic")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
+FIELD_SIZE_LIMIT = 2**31 - 1
+"""Python's csv module refuses fields over 128 KiB by default; a photo with 100,000 boxes needs more."""
 
 Box = tuple[float, float, float, float]
 
@@ -55,7 +58,11 @@ class Record:
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def resolve(self, base_dir: Path) -> Path:
-        return (base_dir / self.image).resolve()
+        """The image's absolute path; a symbolic link loop stays unresolved, for load_rgb to refuse."""
+        try:
+            return (base_dir / self.image).resolve()
+        except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop, later ones OSError
+            return Path(os.path.abspath(base_dir / self.image))
 
     def as_row(self) -> dict[str, str]:
         return {
@@ -68,6 +75,13 @@ class Record:
             "source": self.source,
             **self.extra,
         }
+
+
+def is_outside(image: str) -> bool:
+    """A path that leaves the folder it is relative to: absolute (POSIX or Windows) or climbing with ../."""
+    if os.path.isabs(image) or image.startswith(("/", "\\")) or PureWindowsPath(image).drive:
+        return True
+    return os.path.normpath(image.replace("\\", "/")).split(os.sep)[0] == os.pardir
 
 
 def _decode(data: bytes, path: Path) -> str:
@@ -90,6 +104,18 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _duplicates(names: list[str]) -> list[str]:
+    seen: set[str] = set()
+    return [name for name in names if name in seen or seen.add(name)]
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    repeated = _duplicates([key for key, _ in pairs])
+    if repeated:
+        raise ValueError(f"key {repeated[0]!r} appears twice")
+    return dict(pairs)
+
+
 def _read_jsonl(text: str, path: Path) -> tuple[list[str], list[dict[str, str]]]:
     columns: dict[str, None] = {}
     rows = []
@@ -97,9 +123,11 @@ def _read_jsonl(text: str, path: Path) -> tuple[list[str], list[dict[str, str]]]
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = json.loads(line, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as error:
             raise UserError(f"{path}: line {number} is not valid JSON ({error.msg})") from None
+        except ValueError as error:
+            raise UserError(f"{path}: line {number}: {error}; keep one copy of each key") from None
         if not isinstance(item, dict):
             raise UserError(f"{path}: line {number} is not a JSON object")
         columns.update(dict.fromkeys(item))
@@ -108,6 +136,7 @@ def _read_jsonl(text: str, path: Path) -> tuple[list[str], list[dict[str, str]]]
 
 
 def _read_csv(text: str, path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_SIZE_LIMIT))
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -116,6 +145,13 @@ def _read_csv(text: str, path: Path) -> tuple[list[str], list[dict[str, str]]]:
     except csv.Error as error:
         raise UserError(f"{path}: unreadable CSV header ({error})") from None
     columns = [name.strip() for name in header]
+    repeated = _duplicates(columns)
+    if repeated:
+        positions = [str(index) for index, name in enumerate(columns, start=1) if name == repeated[0]]
+        raise UserError(
+            f"{path}: the header names column {repeated[0]!r} twice (columns {', '.join(positions)}); "
+            "rename or delete one copy, so no value is silently dropped"
+        )
     rows = []
     try:
         for values in reader:
@@ -135,6 +171,8 @@ def read_manifest(path: str | os.PathLike[str]) -> ManifestTable:
     path = Path(path)
     if path.is_dir():
         raise UserError(f"{path} is a folder; give the manifest file inside it (e.g. {path}/manifest.csv)")
+    if is_special_file(path):
+        raise UserError(f"manifest {path} is not a regular file (a FIFO, socket or device); give a file")
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -172,6 +210,8 @@ def parse_boxes(text: str) -> tuple[Box, ...]:
         ok = isinstance(box, list) and len(box) == 4
         if not ok or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box):
             raise ValueError(f"box {index} is not four numbers [x0, y0, x1, y1]")
+        if not all(math.isfinite(v) for v in box):
+            raise ValueError(f"box {index} {box} has a coordinate that is NaN or infinite")
         boxes.append(tuple(float(v) for v in box))
     return tuple(boxes)
 

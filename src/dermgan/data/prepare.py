@@ -49,6 +49,7 @@ class PrepareSummary(BaseModel):
     conditions: list[str]
     crops_per_split: dict[str, int]
     counts: dict[str, dict[str, int]]
+    warnings: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,11 @@ def _inside(window: tuple[float, ...], width: int, height: int) -> tuple[float, 
     return left, top, left + side, top + side
 
 
-def _write_crop(task: _PhotoTask, image: Image.Image, window, index: int) -> dict[str, str]:
+def _write_crop(
+    task: _PhotoTask, image: Image.Image, window, index: int, corners: np.ndarray
+) -> dict[str, str]:
     record, size, out = task.record, task.settings.size, task.out
-    boxes = crop_boxes(record.boxes, window, size)
+    boxes = crop_boxes(record.boxes, window, size, corners=corners)
     semantic = task.codebook.encode(record.skin_type, record.condition, boxes_mask(boxes, size, size))
     stem = f"{_crop_stem(record.image)}-{index}"
     crop = image.resize((size, size), Image.Resampling.LANCZOS, box=window)
@@ -139,8 +142,9 @@ def crop_photo(task: _PhotoTask) -> tuple[list[dict[str, str]], int] | Problem:
     rng = np.random.default_rng(stable_seed(task.seed, record.image))
     scaled_boxes = [tuple(v * scale for v in box) for box in record.boxes]
     windows, refused = plan_windows(skin, scaled_boxes, task.settings, rng)
+    corners = np.asarray(record.boxes, dtype=np.float64).reshape(-1, 4)
     rows = [
-        _write_crop(task, image, _inside(tuple(v / scale for v in window), *image.size), index)
+        _write_crop(task, image, _inside(tuple(v / scale for v in window), *image.size), index, corners)
         for index, window in enumerate(windows)
     ]
     write_text(marker, json.dumps({"fingerprint": task.fingerprint, "rows": rows, "refused": refused}))
@@ -159,6 +163,39 @@ def _select_conditions(records: list[Record], conditions: Sequence[str] | None) 
         )
     wanted = set(conditions)
     return [record for record in records if record.condition in wanted]
+
+
+def _empty_conditions(
+    codebook: Codebook,
+    selected: Sequence[Record],
+    rows: Sequence[dict[str, str]],
+    problems: Sequence[Problem],
+    *,
+    allow: bool,
+) -> list[str]:
+    """Warnings for conditions of the codebook left without a crop (every photo bad, boxless or refused
+    as not skin); UserError unless `allow`, since a generator would be asked for what it never saw."""
+    cropped = {row["condition"] for row in rows}
+    empty = [condition for condition in codebook.conditions if condition not in cropped]
+    if not empty:
+        return []
+    condition_of_row = {record.row: record.condition for record in selected}
+    described = []
+    for condition in empty:
+        skipped = sorted({p.row for p in problems if condition_of_row.get(p.row) == condition})
+        photos = sum(record.condition == condition for record in selected)
+        rows_named = f", skipped rows {', '.join(map(str, skipped[:10]))}" if skipped else ""
+        described.append(f"{condition!r} ({photos} photo(s){rows_named})")
+    message = (
+        f"condition(s) {'; '.join(described)} got no crop: every photo of them was skipped, had no box "
+        "or too little skin"
+    )
+    if not allow:
+        raise UserError(
+            f"{message}. Fix those rows, leave the condition out with --conditions, or pass "
+            "--allow-empty-conditions to keep it in the codebook anyway"
+        )
+    return [f"{message}; kept in the codebook (--allow-empty-conditions)"]
 
 
 def _claim_output(out: Path, fingerprint: str) -> None:
@@ -190,16 +227,24 @@ def prepare_dataset(
     seed: int = 0,
     min_skin: float = 0.5,
     skip_bad: bool = False,
+    strict_paths: bool = False,
+    allow_empty_conditions: bool = False,
     workers: int | None = None,
     progress: bool = True,
 ) -> PrepareSummary:
-    """Writes OUT/{images,maps,masks}/, OUT/manifest.csv, codebook.json, splits.csv and prepare.json."""
+    """Writes OUT/{images,maps,masks}/, OUT/manifest.csv, codebook.json, splits.csv and prepare.json.
+
+    `strict_paths` refuses image paths outside the manifest's folder; `allow_empty_conditions` keeps a
+    condition whose photos all failed (with `skip_bad`) in the codebook instead of stopping.
+    """
     if size < 16:
         raise UserError(f"--size {size} is too small; use 32 or more (256 is the paper's)")
     if crops_per_group < 1:
         raise UserError("--crops-per-group must be at least 1")
     out = Path(out)
-    report, records = load_records(manifest, check_image_files=False, skip_bad=skip_bad, progress=progress)
+    report, records = load_records(
+        manifest, check_image_files=False, skip_bad=skip_bad, strict_paths=strict_paths, progress=progress
+    )
     base_dir = Path(report.manifest).parent
     splits = assign_splits(records, split, seed)
     selected = _select_conditions(records, conditions)
@@ -241,8 +286,14 @@ def prepare_dataset(
             f"{image_problems} photo(s) cannot be used:\n{listing}\n"
             "Fix them, or pass --skip-bad to leave them out (crops made so far are kept for the rerun)."
         )
+    if not rows and image_problems:
+        raise UserError(f"no crop was made: all {len(tasks)} photos with boxes were skipped (see above)")
     if not rows:
         raise UserError("no crop was made: no usable row has boxes (import with --boxes whole-image?)")
+    warnings = [
+        *report.warnings,
+        *_empty_conditions(codebook, selected, rows, problems, allow=allow_empty_conditions),
+    ]
     write_manifest(out / "manifest.csv", rows)
     codebook.save(out / "codebook.json")
     write_splits(out / "splits.csv", splits)
@@ -259,6 +310,7 @@ def prepare_dataset(
         conditions=codebook.conditions,
         crops_per_split=dict(sorted(Counter(row["split"] for row in rows).items())),
         counts=_crop_counts(rows),
+        warnings=warnings,
     )
     write_json(out / "prepare.json", summary.model_dump(mode="json"))
     return summary

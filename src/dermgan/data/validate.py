@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import difflib
 import os
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ from dermgan.data.manifest import (
     STANDARD_COLUMNS,
     ManifestTable,
     Record,
+    is_outside,
     parse_boxes,
     read_manifest,
 )
@@ -32,6 +34,8 @@ from dermgan.files import atomic_write, write_json
 from dermgan.parallel import parallel_map
 
 BOX_TOLERANCE_PX = 1.0
+MAX_BOX_PROBLEMS = 3
+OUTSIDE_REASON = "lies outside the manifest's folder (an absolute or ../ path)"
 
 
 class Problem(BaseModel):
@@ -55,16 +59,28 @@ class ValidationReport(BaseModel):
     n_cases: int
     splits: dict[str, int]
     conditions: list[str]
+    warnings: list[str] = []
+
+
+def _listed(rows: Sequence[int], shown: int = 10) -> str:
+    more = f" and {len(rows) - shown} more" if len(rows) > shown else ""
+    return ", ".join(map(str, rows[:shown])) + more
+
+
+def _control_character(text: str) -> str | None:
+    return next((c for c in text if unicodedata.category(c) == "Cc"), None)
 
 
 class _RowChecker:
     """Checks one row at a time, remembering what duplicates and case splits need."""
 
-    def __init__(self, vocabulary: Sequence[str] | None):
+    def __init__(self, vocabulary: Sequence[str] | None, strict_paths: bool = False):
         self.vocabulary = set(vocabulary) if vocabulary else None
         self.vocabulary_list = sorted(self.vocabulary or ())
+        self.strict_paths = strict_paths
         self.first_row_of_image: dict[str, int] = {}
         self.split_of_case: dict[str, tuple[str, int]] = {}
+        self.outside_rows: list[int] = []
 
     def check(self, number: int, row: dict[str, str]) -> tuple[Record | None, list[Problem]]:
         problems: list[Problem] = []
@@ -75,17 +91,28 @@ class _RowChecker:
 
         if "\0extra" in row:
             problem("*", "has more fields than the header (an unquoted comma?)")
+        for column, value in row.items():
+            if column != "\0extra" and "\0" in value:
+                problem(column, "contains a NUL byte (a binary file, or a broken export?)")
         if not image:
             problem("image", "is empty")
-        else:
+        elif is_outside(image):
+            if self.strict_paths:
+                problem("image", f"{OUTSIDE_REASON}; move the image inside, or drop --strict-paths")
+            else:
+                self.outside_rows.append(number)
+        if image:
             key = os.path.normpath(image)
             if key in self.first_row_of_image:
                 problem("image", f"duplicates row {self.first_row_of_image[key]}")
             else:
                 self.first_row_of_image[key] = number
         condition = (row.get("condition") or "").strip()
+        control = _control_character(condition)
         if not condition:
             problem("condition", "is empty")
+        elif control is not None and control != "\0":
+            problem("condition", f"{condition!r} contains the control character U+{ord(control):04X}")
         elif self.vocabulary is not None and condition not in self.vocabulary:
             close = difflib.get_close_matches(condition, self.vocabulary_list, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -132,9 +159,11 @@ class _RowChecker:
 
 
 def check_rows(
-    table: ManifestTable, vocabulary: Sequence[str] | None = None
-) -> tuple[list[Record], list[Problem]]:
-    """Row-level checks (no image opened). UserError when the manifest as a whole is unusable."""
+    table: ManifestTable, vocabulary: Sequence[str] | None = None, strict_paths: bool = False
+) -> tuple[list[Record], list[Problem], list[str]]:
+    """Row-level checks (no image opened): records, problems and warnings. UserError when the manifest
+    as a whole is unusable. Image paths outside the manifest's folder are a warning, or with
+    `strict_paths` a problem of each such row."""
     missing = [column for column in REQUIRED_COLUMNS if column not in table.columns]
     if missing:
         raise UserError(
@@ -143,14 +172,20 @@ def check_rows(
         )
     if not table.rows:
         raise UserError(f"{table.path}: the manifest has a header but no rows")
-    checker = _RowChecker(vocabulary)
+    checker = _RowChecker(vocabulary, strict_paths)
     records, problems = [], []
     for number, row in enumerate(table.rows, start=1):
         record, row_problems = checker.check(number, row)
         problems.extend(row_problems)
         if record is not None:
             records.append(record)
-    return records, problems
+    warnings = []
+    if checker.outside_rows:
+        warnings.append(
+            f"{len(checker.outside_rows)} image path(s) lie {OUTSIDE_REASON.removeprefix('lies ')}: rows "
+            f"{_listed(checker.outside_rows)}; they are read from there (--strict-paths refuses them)"
+        )
+    return records, problems, warnings
 
 
 def image_size_or_reason(path: Path) -> tuple[int, int] | str:
@@ -163,17 +198,32 @@ def image_size_or_reason(path: Path) -> tuple[int, int] | str:
 
 
 def boxes_outside(record: Record, width: int, height: int) -> list[Problem]:
-    problems = []
-    for index, (x0, y0, x1, y1) in enumerate(record.boxes, start=1):
-        if x1 > width + BOX_TOLERANCE_PX or y1 > height + BOX_TOLERANCE_PX:
-            problems.append(
-                Problem(
-                    row=record.row,
-                    column="boxes",
-                    reason=f"box {index} {[x0, y0, x1, y1]} lies outside the {width}x{height} image",
-                    image=record.image,
-                )
+    """A problem for each box beyond the image (the first few, then how many more: a photo may have
+    thousands of boxes)."""
+    outside = [
+        (index, box)
+        for index, box in enumerate(record.boxes, start=1)
+        if box[2] > width + BOX_TOLERANCE_PX or box[3] > height + BOX_TOLERANCE_PX
+    ]
+    problems = [
+        Problem(
+            row=record.row,
+            column="boxes",
+            reason=f"box {index} {list(box)} lies outside the {width}x{height} image",
+            image=record.image,
+        )
+        for index, box in outside[:MAX_BOX_PROBLEMS]
+    ]
+    if len(outside) > MAX_BOX_PROBLEMS:
+        problems.append(
+            Problem(
+                row=record.row,
+                column="boxes",
+                reason=f"{len(outside) - MAX_BOX_PROBLEMS:,} more boxes lie outside the {width}x{height} "
+                "image",
+                image=record.image,
             )
+        )
     return problems
 
 
@@ -220,15 +270,17 @@ def validate_manifest(
     check_image_files: bool = True,
     conditions: Sequence[str] | None = None,
     skip_bad: bool = False,
+    strict_paths: bool = False,
     workers: int | None = None,
     progress: bool = True,
 ) -> tuple[ValidationReport, list[Record]]:
     """Every problem of a manifest, its summary, and the records that are usable.
 
-    Usable means no problem at all, or with `skip_bad` at least one good row left.
+    Usable means no problem at all, or with `skip_bad` at least one good row left. `strict_paths` makes an
+    image path outside the manifest's folder a problem of its row instead of a warning.
     """
     table = read_manifest(manifest)
-    records, problems = check_rows(table, conditions)
+    records, problems, warnings = check_rows(table, conditions, strict_paths)
     if check_image_files and records:
         image_problems = check_images(records, table.base_dir, workers=workers, progress=progress)
         problems.extend(image_problems)
@@ -236,6 +288,9 @@ def validate_manifest(
         records = [record for record in records if record.row not in bad_rows]
     problems.sort(key=lambda problem: problem.row)
     usable = bool(records) and (skip_bad or not problems)
+    unused = sorted(set(conditions or ()) - {record.condition for record in records})
+    if unused:
+        warnings.append(f"no usable row has the condition(s) {', '.join(map(repr, unused))} of --conditions")
     report = ValidationReport(
         manifest=str(table.path),
         n_rows=len(table.rows),
@@ -243,6 +298,7 @@ def validate_manifest(
         usable=usable,
         images_checked=check_image_files,
         problems=problems,
+        warnings=warnings,
         **summarise(records),
     )
     return report, records
@@ -253,12 +309,18 @@ def load_records(
     *,
     check_image_files: bool = True,
     skip_bad: bool = False,
+    strict_paths: bool = False,
     workers: int | None = None,
     progress: bool = True,
 ) -> tuple[ValidationReport, list[Record]]:
     """The usable records of a manifest for a later stage; UserError listing the problems otherwise."""
     report, records = validate_manifest(
-        manifest, check_image_files=check_image_files, skip_bad=skip_bad, workers=workers, progress=progress
+        manifest,
+        check_image_files=check_image_files,
+        skip_bad=skip_bad,
+        strict_paths=strict_paths,
+        workers=workers,
+        progress=progress,
     )
     if not report.usable:
         shown = "\n".join(f"  row {p.row}, {p.column}: {p.reason}" for p in report.problems[:20])

@@ -10,13 +10,20 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from dermgan.errors import UserError
+from dermgan.errors import UserError, fault_message
 from dermgan.evaluation.image_sets import load_image_set
 from dermgan.files import atomic_path
 from dermgan.study.design import Candidate, DesignedQuestion, relevance_design, turing_design
 from dermgan.study.encode import encode_study_image
 from dermgan.study.participants import Participant, add_participants, new_token
-from dermgan.study.store import KINDS, SCHEMA, StudyMeta, open_database, transaction, write_meta
+from dermgan.study.store import (
+    KINDS,
+    SCHEMA,
+    StudyMeta,
+    open_database,
+    transaction,
+    write_meta,
+)
 
 IMAGE_ID_BYTES = 12
 IMAGE_ID_PATTERN = r"^[A-Za-z0-9_-]{16}$"
@@ -121,8 +128,16 @@ def create_study(
     )
     try:
         added = _write_study(out, meta, design, participants)
-    except (OSError, sqlite3.OperationalError) as error:
-        raise UserError(f"cannot write the study {out} ({error}); choose another --out") from None
+    except OSError as error:
+        raise UserError(
+            f"cannot write the study {out}: {fault_message(error) or error}; choose another --out "
+            "(no file was left)"
+        ) from None
+    except sqlite3.OperationalError as error:
+        raise UserError(
+            f"cannot write the study {out} ({error}): free some space or choose another --out, then rerun "
+            "(no file was left)"
+        ) from None
     images = [image for question in design for image in question.images]
     return StudyCreated(
         study=str(out),
@@ -140,10 +155,14 @@ def create_study(
 def _write_study(
     out: Path, meta: StudyMeta, design: list[DesignedQuestion], participants: int
 ) -> list[Participant]:
-    """The study database at `out`, complete or not at all (written beside it, then renamed)."""
+    """The study database at `out`, complete or not at all (written beside it, then renamed).
+
+    The journal stays in memory while it is written, so a full disk leaves no -wal/-shm files; serving
+    the study switches it to WAL.
+    """
     with atomic_path(out) as temporary:
         temporary.unlink()
-        connection = open_database(temporary)
+        connection = open_database(temporary, journal="MEMORY")
         try:
             connection.executescript(SCHEMA)
             with transaction(connection):

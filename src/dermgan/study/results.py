@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from dermgan.errors import UserError
+from dermgan.errors import UserError, fault_message
 from dermgan.files import write_json, write_text
 from dermgan.study.plots import plot_rates
 from dermgan.study.scoring import RATE_NAMES, StudyResults, score
@@ -51,5 +51,5 @@ def study_results(study: str | os.PathLike[str], out: str | os.PathLike[str]) ->
         write_text(out / "conditions.csv", _csv(results.conditions, results.kind))
         plot_rates(results, out / f"{results.kind}.png")
     except OSError as error:
-        raise UserError(f"cannot write the results into {out} ({error}); choose another --out") from None
+        raise UserError(f"cannot write the results into {out}: {fault_message(error) or error}") from None
     return results

@@ -7,6 +7,7 @@ participants never see each other half-done and a killed server keeps every comm
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,22 +83,40 @@ class StudyMeta(BaseModel):
     admin_csrf: str
 
 
+STUDY_TABLES = frozenset(re.findall(r"CREATE TABLE (\w+)", SCHEMA))
+
+
+def _is_study(path: Path) -> bool:
+    """Whether `path` holds a study's tables, read without changing the file in any way: opening another
+    application's database read-write would switch it to WAL mode (and leave -wal/-shm files)."""
+    try:
+        reader = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    except sqlite3.DatabaseError as error:
+        raise UserError(f"{path} cannot be opened as a study database ({error})") from None
+    try:
+        tables = {row[0] for row in reader.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return tables >= STUDY_TABLES
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        reader.close()
+
+
 def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
-    """An autocommit connection to an existing study; UserError when the file is not one."""
+    """An autocommit connection to an existing study; UserError when the file is not one (which is then
+    left exactly as it was)."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"study {path} does not exist; make one with `dermgan study create`")
-    connection = open_database(path)
-    if connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is None:
-        connection.close()
+    if not _is_study(path):
         raise UserError(f"{path} is not a study database written by `dermgan study create`")
-    return connection
+    return open_database(path)
 
 
-def open_database(path: Path) -> sqlite3.Connection:
+def open_database(path: Path, journal: str = "WAL") -> sqlite3.Connection:
     try:
         connection = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute(f"PRAGMA journal_mode = {journal}")
     except sqlite3.DatabaseError as error:
         raise UserError(f"{path} is not a study database ({error})") from None
     connection.row_factory = sqlite3.Row

@@ -9,6 +9,8 @@ from typing import Any
 
 from torch.utils.tensorboard import SummaryWriter
 
+from dermgan.errors import about_file
+
 
 def _logged_step(line: str) -> float:
     try:
@@ -23,7 +25,8 @@ class RunLog:
     def __init__(self, run_dir: str | os.PathLike[str], enabled: bool = True):
         self.enabled = enabled
         self.path = Path(run_dir) / "metrics.jsonl"
-        self.board = SummaryWriter(log_dir=str(Path(run_dir) / "tensorboard")) if enabled else None
+        self.board_dir = Path(run_dir) / "tensorboard"
+        self.board = SummaryWriter(log_dir=str(self.board_dir)) if enabled else None
 
     def truncate_after(self, step: int) -> None:
         """Drops lines logged after `step` (a run killed past its last checkpoint redoes those steps),
@@ -36,16 +39,19 @@ class RunLog:
     def log(self, step: int, values: dict[str, Any]) -> None:
         if not self.enabled:
             return
-        with self.path.open("a", encoding="utf-8") as handle:
+        with about_file(self.path), self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps({"step": step, **values}) + "\n")
-        for name, value in values.items():
-            if isinstance(value, (int, float)):
-                self.board.add_scalar(name, value, step)
+        with about_file(self.board_dir):
+            for name, value in values.items():
+                if isinstance(value, (int, float)):
+                    self.board.add_scalar(name, value, step)
 
     def image(self, tag: str, image_hwc, step: int) -> None:
         if self.enabled:
-            self.board.add_image(tag, image_hwc, step, dataformats="HWC")
+            with about_file(self.board_dir):
+                self.board.add_image(tag, image_hwc, step, dataformats="HWC")
 
     def close(self) -> None:
         if self.board is not None:
-            self.board.close()
+            with about_file(self.board_dir):
+                self.board.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from dermgan.data.images import ImageError
+from dermgan.data.images import ImageError, check_regular_file
 from dermgan.data.importers.coco_file import read_coco
 from dermgan.data.importers.locate import file_key
 from dermgan.data.manifest import Box
@@ -20,6 +20,7 @@ _TRANSPOSED_ORIENTATIONS = {5, 6, 7, 8}
 def whole_image_box(path: Path) -> Box:
     """[0, 0, width, height] as displayed: an EXIF rotation by 90 degrees swaps width and height.
     Reads the header only, not the pixels."""
+    check_regular_file(path)
     try:
         with Image.open(path) as image:
             width, height = image.size

@@ -10,11 +10,12 @@ from dermgan.data.importers.dataset import DatasetListing, ListedImage, ReadCont
 from dermgan.data.importers.locate import file_key, first_existing
 from dermgan.data.importers.skin_types import skin_type_from_number
 from dermgan.data.importers.summary import Skipped
-from dermgan.data.manifest import Box
+from dermgan.data.manifest import Box, is_outside
 from dermgan.errors import UserError
 
 LICENSE = ""  # unless an image points to an entry of the file's `licenses` list
 SKIN_TYPE_KEYS = ("skin_type", "fitzpatrick")
+OUTSIDE_REASON = "points outside the COCO file's folder (an absolute or ../ path)"
 
 
 def _area(box: Box) -> float:
@@ -45,8 +46,12 @@ def read_coco_dataset(src: Path, context: ReadContext) -> DatasetListing:
     if src.is_dir():
         raise UserError(f"{src} is a folder; give the COCO JSON file itself")
     coco = read_coco(src)
-    images, skipped, dropped, conflicted = [], [], 0, 0
+    images, skipped, dropped, conflicted, outside = [], [], 0, 0, []
     for image in coco.images:
+        if is_outside(image.file_name):
+            outside.append(image.file_name)
+            skipped.append(Skipped(item=image.file_name, reason=OUTSIDE_REASON))
+            continue
         if not image.boxes:
             skipped.append(Skipped(item=image.file_name, reason="no usable box, so no condition"))
             continue
@@ -65,6 +70,11 @@ def read_coco_dataset(src: Path, context: ReadContext) -> DatasetListing:
             )
         )
     warnings = []
+    if outside:
+        warnings.append(
+            f"{len(outside)} images were skipped because their file_name {OUTSIDE_REASON} "
+            f"(e.g. {outside[0]!r}): keep the photos in the COCO file's folder and name them relative to it"
+        )
     if conflicted:
         warnings.append(
             f"{conflicted} images had boxes of several categories: each kept the category with the largest "

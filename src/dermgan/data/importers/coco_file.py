@@ -9,6 +9,7 @@ from typing import Any
 
 from dermgan.data.manifest import Box
 from dermgan.errors import UserError
+from dermgan.files import is_special_file
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class CocoFile:
 
 
 def _load(path: Path) -> dict[str, Any]:
+    if is_special_file(path):
+        raise UserError(f"COCO file {path} is not a regular file (a FIFO, socket or device); give a file")
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
@@ -53,6 +56,29 @@ def _load(path: Path) -> dict[str, Any]:
     return data
 
 
+ID_KEYS = ("id", "image_id", "category_id")
+"""Keys that join the file's lists: a number or a string each (a list or dict cannot be looked up)."""
+TEXT_KEYS = {"images": ("file_name",), "categories": ("name",)}
+"""Keys that must be non-empty text: a null category name would become the condition "None"."""
+
+
+def _check_types(entry: dict[str, Any], key: str, index: int, path: Path) -> None:
+    for name in ID_KEYS:
+        value = entry.get(name)
+        if name in entry and (isinstance(value, bool) or not isinstance(value, (int, float, str))):
+            raise UserError(
+                f"{path}: {key}[{index}].{name} is {json.dumps(value)[:60]}, not a number or a string; "
+                "fix or re-export the file"
+            )
+    for name in TEXT_KEYS.get(key, ()):
+        value = entry.get(name)
+        if name in entry and (not isinstance(value, str) or not value.strip()):
+            raise UserError(
+                f"{path}: {key}[{index}].{name} is {json.dumps(value)[:60]}, not a non-empty string; "
+                "fix or re-export the file"
+            )
+
+
 def _entries(data: dict[str, Any], key: str, required: tuple[str, ...], path: Path) -> list[dict[str, Any]]:
     entries = data.get(key, [])
     if not isinstance(entries, list):
@@ -60,6 +86,7 @@ def _entries(data: dict[str, Any], key: str, required: tuple[str, ...], path: Pa
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict) or any(name not in entry for name in required):
             raise UserError(f"{path}: {key}[{index}] needs {', '.join(required)}; fix or re-export the file")
+        _check_types(entry, key, index, path)
     return entries
 
 
@@ -84,12 +111,16 @@ def _corner_box(bbox: Any, width: Any, height: Any) -> Box | None:
     return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
 
 
+def _hashable(value: Any) -> bool:
+    return isinstance(value, (int, str, type(None)))
+
+
 def read_coco(path: Path) -> CocoFile:
     """The images of a COCO file with their boxes; UserError for a file that is not COCO JSON."""
     data = _load(path)
     images = _entries(data, "images", ("id", "file_name"), path)
     licenses = {
-        entry["id"]: str(entry.get("name", "")) for entry in _entries(data, "licenses", ("id",), path)
+        entry["id"]: str(entry.get("name") or "") for entry in _entries(data, "licenses", ("id",), path)
     }
     categories = {
         entry["id"]: str(entry["name"]) for entry in _entries(data, "categories", ("id", "name"), path)
@@ -120,7 +151,7 @@ def read_coco(path: Path) -> CocoFile:
                 file_name=str(entry["file_name"]),
                 attributes=_attributes(entry),
                 boxes=boxes[entry["id"]],
-                license=licenses.get(entry.get("license"), ""),
+                license=licenses.get(entry.get("license"), "") if _hashable(entry.get("license")) else "",
             )
             for entry in images
         ],

@@ -25,7 +25,8 @@ class FileSearch:
         self._by_name: dict[Path, dict[str, Path]] = {}
 
     def files(self, root: Path) -> Iterator[Path]:
-        """Every file under root, in sorted order so that results never depend on the disk."""
+        """Every regular file under root (no FIFO, device or dangling link), in sorted order so that results
+        never depend on the disk."""
         for folder, subfolders, names in os.walk(root):
             subfolders[:] = sorted(
                 name
@@ -33,7 +34,7 @@ class FileSearch:
                 if not name.startswith(".") and os.path.realpath(os.path.join(folder, name)) != self._exclude
             )
             for name in sorted(names):
-                if not name.startswith("."):
+                if not name.startswith(".") and os.path.isfile(os.path.join(folder, name)):
                     yield Path(folder) / name
 
     def by_name(self, root: Path) -> dict[str, Path]:
