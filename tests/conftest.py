@@ -48,27 +48,35 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, capsys, *args: object) -> tuple[int
     return exit_info.value.code or 0, captured.out, " ".join(captured.err.split())
 
 
-@pytest.fixture
-def small_dataset(tmp_path: Path) -> Path:
-    """12 photos of 6 cases (2 each), 3 conditions, 6 skin types; returns the manifest path."""
+def photo_rows(
+    root: Path, *, photos_per_case: int = 2, source: str = "real", licence: str | None = "CC0-1.0"
+) -> list[dict[str, str]]:
+    """12 photos of 3 conditions and 6 skin types (2 photos each), `photos_per_case` photos to a case,
+    written under `root`; the rows of their manifest (without a license column when `licence` is None)."""
     rows = []
     conditions = ["melanoma", "acne", "eczema"]
     for index in range(12):
         name = f"images/photo_{index:02d}.png"
         box = (20 + 3 * index, 15 + 2 * index, 60 + 3 * index, 50 + 2 * index)
-        make_photo(tmp_path / name, lesion=box)
+        make_photo(root / name, lesion=box)
         rows.append(
             {
                 "image": name,
                 "condition": conditions[(index // 2) % 3],
                 "skin_type": str(index // 2 + 1),
                 "boxes": f"[[{box[0]},{box[1]},{box[2]},{box[3]}]]",
-                "case_id": f"case_{index // 2}",
-                "source": "real",
-                "license": "CC0-1.0",
+                "case_id": f"case_{index // photos_per_case}",
+                "source": source,
+                **({"license": licence} if licence is not None else {}),
             }
         )
-    return write_manifest(tmp_path / "manifest.csv", rows)
+    return rows
+
+
+@pytest.fixture
+def small_dataset(tmp_path: Path) -> Path:
+    """12 photos of 6 cases (2 each), 3 conditions, 6 skin types; returns the manifest path."""
+    return write_manifest(tmp_path / "manifest.csv", photo_rows(tmp_path))
 
 
 TINY = (

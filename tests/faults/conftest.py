@@ -20,12 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TINY, make_photo
+from conftest import TINY
+from conftest import photo_rows as shared_photo_rows
 from dermgan.cli import main
 from dermgan.data.manifest import write_manifest
 from dermgan.data.prepare import prepare_dataset
-
-CONDITIONS = ("melanoma", "acne", "eczema")
 
 
 @contextmanager
@@ -99,22 +98,7 @@ def temporaries(folder: Path) -> list[Path]:
 
 def photo_rows(root: Path, source: str = "real") -> list[dict[str, str]]:
     """12 photos, each its own case, of 3 conditions and 6 skin types; the rows of their manifest."""
-    rows = []
-    for index in range(12):
-        name = f"images/photo_{index:02d}.png"
-        box = (20 + 3 * index, 15 + 2 * index, 60 + 3 * index, 50 + 2 * index)
-        make_photo(root / name, lesion=box)
-        rows.append(
-            {
-                "image": name,
-                "condition": CONDITIONS[(index // 2) % 3],
-                "skin_type": str(index // 2 + 1),
-                "boxes": f"[[{box[0]},{box[1]},{box[2]},{box[3]}]]",
-                "case_id": f"case_{index:02d}",
-                "source": source,
-            }
-        )
-    return rows
+    return shared_photo_rows(root, photos_per_case=1, source=source, licence=None)
 
 
 @pytest.fixture(scope="package")
