@@ -134,7 +134,7 @@ def demo_settings(quick: bool, ablations: bool, size: int | None = None) -> Demo
             )
         changes["image_size"] = size
         changes["config"] = "paper.yaml" if size >= 256 else base.config
-        if size == 32 and SMALL_NOISE not in base.overrides:
+        if size == 32:  # --quick, which has it already, takes no --size
             changes["overrides"] = (*base.overrides, SMALL_NOISE)
         if size != base.image_size:
             changes["estimates_s"] = {}  # measured at the default size only

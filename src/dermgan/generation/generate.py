@@ -27,6 +27,7 @@ from dermgan.files import save_png, write_json, write_text
 from dermgan.generation.maps import MapSampler, MapSpec, crop_spec
 from dermgan.generation.plan import (
     Plan,
+    check_samples_per_map,
     even_plan,
     gap_plan,
     in_images,
@@ -92,8 +93,7 @@ def make_plan(
     for condition in conditions:
         codebook.condition_index(condition)
     types = parse_skin_types(skin_types)
-    if samples_per_map < 1:
-        raise UserError(f"--samples-per-map must be at least 1, not {samples_per_map}")
+    check_samples_per_map(samples_per_map)
     if n is not None:
         if n < 1:
             raise UserError(f"--n must be at least 1, not {n}")

@@ -54,6 +54,11 @@ def per_condition_plan(count: int, conditions: Sequence[str], skin_types: Sequen
     return even_plan(count * len(conditions), conditions, skin_types)
 
 
+def check_samples_per_map(samples_per_map: int) -> None:
+    if samples_per_map < 1:
+        raise UserError(f"--samples-per-map must be at least 1, not {samples_per_map}")
+
+
 def in_images(maps: Plan, samples_per_map: int) -> Plan:
     """A plan counted in maps, counted in images."""
     return {cell: count * samples_per_map for cell, count in maps.items()}
@@ -83,8 +88,7 @@ def map_requests(plan: Plan, samples_per_map: int) -> list[tuple[Cell, int]]:
     The plan counts images, so a cell of `count` images gets ceil(count / samples_per_map) maps; when it
     does not divide, the cell's last map has the remainder, so every cell still gets exactly its count.
     """
-    if samples_per_map < 1:
-        raise UserError(f"--samples-per-map must be at least 1, not {samples_per_map}")
+    check_samples_per_map(samples_per_map)
     return [
         (cell, min(samples_per_map, count - start))
         for cell, count in plan.items()
