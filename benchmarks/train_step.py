@@ -33,14 +33,13 @@ from dermgan.training.config import Config, TrainConfig, load_config
 from dermgan.training.networks import Networks
 from dermgan.training.stream import SampleStream, StepBatches
 
-PAPER = Path(__file__).parents[1] / "configs" / "paper.yaml"
 PIX2PIX = ("model.upsample=transposed", "loss.lambda_roi=0", "loss.lambda_fm=0")
 MAP_CHANNELS = 3
 
 
 def config_for(size: int, batch: int, *overrides: str) -> Config:
     return load_config(
-        PAPER, [f"data.size={size}", f"train.batch_size={batch}", "train.channels_last=false", *overrides]
+        "paper", [f"data.size={size}", f"train.batch_size={batch}", "train.channels_last=false", *overrides]
     )
 
 

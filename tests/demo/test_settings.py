@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import run_cli
-from dermgan.demo.pipeline import CONFIGS, FULL, QUICK, demo_settings
+from dermgan.demo.pipeline import FULL, QUICK, demo_settings
 from dermgan.errors import UserError
 from dermgan.training.config import load_config
 
@@ -14,7 +14,7 @@ def test_the_size_picks_the_config():
     assert demo_settings(quick=False, ablations=False) == FULL
     assert demo_settings(quick=True, ablations=True).image_size == QUICK.image_size
     gpu = demo_settings(quick=False, ablations=False, size=256)
-    assert (gpu.image_size, gpu.config, gpu.train_overrides[0]) == (256, "paper.yaml", "data.size=256")
+    assert (gpu.image_size, gpu.config, gpu.train_overrides[0]) == (256, "paper", "data.size=256")
     assert demo_settings(quick=False, ablations=False, size=128).config == FULL.config
 
 
@@ -87,6 +87,6 @@ def test_with_ablations_every_row_is_trained_and_tabled_with_each_seed(tmp_path,
 def test_every_demo_size_makes_a_valid_training_config(quick, size):
     """The preset puts decoder noise at 32 px, which a 32 px generator does not have as a level."""
     settings = demo_settings(quick=quick, ablations=False, size=size)
-    config = load_config(CONFIGS / settings.config, list(settings.train_overrides))
+    config = load_config(settings.config, list(settings.train_overrides))
     assert config.data.size == settings.image_size
     assert config.model.noise_resolutions and max(config.model.noise_resolutions) < config.data.size

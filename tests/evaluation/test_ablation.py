@@ -17,8 +17,6 @@ from dermgan.evaluation.ablation import ABLATIONS, REAL_FLOOR, run_ablation
 from dermgan.evaluation.seed_interval import t_interval
 from dermgan.training.config import load_config
 
-CONFIGS = Path(__file__).parents[2] / "configs"
-
 
 @pytest.fixture(scope="module")
 def table(phantom_32: Path, tmp_path_factory: pytest.TempPathFactory):
@@ -82,8 +80,8 @@ def test_trained_rows_are_reused_and_runs_are_checked(table, phantom_32: Path, m
 
 @pytest.mark.parametrize("name", [name for name in ABLATIONS if name != "dermgan"])
 def test_the_ablation_configs_are_the_rows_of_the_runner(name: str):
-    paper = load_config(CONFIGS / "paper.yaml", list(ABLATIONS[name]))
-    assert load_config(CONFIGS / "ablations" / f"{name}.yaml") == paper
+    paper = load_config("paper", list(ABLATIONS[name]))
+    assert load_config(f"ablations/{name}") == paper
 
 
 def test_the_command_takes_trained_runs_in_row_order_and_prints_json_last(

@@ -1,4 +1,4 @@
-"""Configs: presets load, overrides apply, and every mistake is one clear message."""
+"""Configs: presets load by name, overrides apply, and every mistake is one clear message."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from dermgan.errors import UserError
-from dermgan.training.config import load_config, save_config
+from dermgan.training.config import PRESETS, load_config, preset_names, save_config
 from dermgan.training.trainer import train
+from faults.conftest import error_line, run
 
-CONFIGS = Path(__file__).parents[2] / "configs"
 REQUIRED_KEYS = [
     "data.size",
     "model.ngf",
@@ -31,15 +31,51 @@ REQUIRED_KEYS = [
 
 @pytest.mark.parametrize("name", ["paper", "demo-cpu", "fidelity-cpu"])
 def test_presets_load_and_have_the_documented_keys(name: str):
-    config = load_config(CONFIGS / f"{name}.yaml").model_dump()
+    config = load_config(name).model_dump()
     for key in REQUIRED_KEYS:
         section, field = key.split(".")
         assert field in config[section], key
 
 
+def test_the_presets_are_named_by_their_path_under_the_packages_configs():
+    assert preset_names() == [
+        "ablations/no-feature-matching",
+        "ablations/no-resize-conv",
+        "ablations/no-roi-loss",
+        "demo-cpu",
+        "fidelity-cpu",
+        "paper",
+    ]
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_every_preset_loads_by_name_from_any_folder(name: str, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_config(name) == load_config(PRESETS / f"{name}.yaml")
+
+
+def test_a_users_file_is_a_path_whose_base_is_a_preset_or_a_file_beside_it(tmp_path: Path, monkeypatch):
+    (tmp_path / "common.yaml").write_text("base: demo-cpu\ntrain:\n  seed: 7\n")
+    (tmp_path / "mine.yaml").write_text("base: common.yaml\nmodel:\n  ngf: 8\n")
+    expected = load_config("demo-cpu", ["train.seed=7", "model.ngf=8"])
+    assert load_config(tmp_path / "mine.yaml") == expected
+    monkeypatch.chdir(tmp_path)
+    assert load_config("mine.yaml") == expected
+
+
+def test_an_unknown_preset_is_one_error_line_that_names_the_presets(monkeypatch, capsys, tmp_path: Path):
+    with pytest.raises(UserError, match="papr does not exist; give a YAML file or a preset: ablations/"):
+        load_config("papr")
+    code, _, err = run(
+        monkeypatch, capsys, "train", "--data", tmp_path, "--out", tmp_path / "run", "--config", "papr"
+    )
+    error_line(code, err, "papr does not exist", *preset_names())
+    assert not (tmp_path / "run").exists()
+
+
 def test_fidelity_preset_is_demo_cpu_with_reflection_padding_lighter_l1_and_decoder_noise():
-    demo = load_config(CONFIGS / "demo-cpu.yaml").model_dump()
-    fidelity = load_config(CONFIGS / "fidelity-cpu.yaml").model_dump()
+    demo = load_config("demo-cpu").model_dump()
+    fidelity = load_config("fidelity-cpu").model_dump()
     changed = {
         (section, key): value
         for section, keys in fidelity.items()
@@ -55,7 +91,7 @@ def test_fidelity_preset_is_demo_cpu_with_reflection_padding_lighter_l1_and_deco
 
 
 def test_paper_preset_is_the_paper_setting():
-    config = load_config(CONFIGS / "paper.yaml")
+    config = load_config("paper")
     assert config.data.size == 256 and config.model.upsample == "resize_conv"
     assert config.loss.lambda_roi > 0 and config.loss.lambda_fm > 0 and config.loss.lambda_l1 == 100
     assert (config.train.lr, config.train.beta1, config.train.beta2) == (2e-4, 0.5, 0.999)
@@ -70,8 +106,8 @@ def test_paper_preset_is_the_paper_setting():
     ],
 )
 def test_each_ablation_changes_exactly_one_key_of_the_paper(name, changed):
-    paper = load_config(CONFIGS / "paper.yaml").model_dump()
-    ablation = load_config(CONFIGS / "ablations" / f"{name}.yaml").model_dump()
+    paper = load_config("paper").model_dump()
+    ablation = load_config(f"ablations/{name}").model_dump()
     section, key, value = changed
     assert ablation[section][key] == value
     paper[section][key] = value
@@ -79,9 +115,7 @@ def test_each_ablation_changes_exactly_one_key_of_the_paper(name, changed):
 
 
 def test_overrides_are_typed_and_applied_last():
-    config = load_config(
-        CONFIGS / "paper.yaml", ["train.max_steps=50", "loss.fm_layers=[-2, -3]", "data.size=64"]
-    )
+    config = load_config("paper", ["train.max_steps=50", "loss.fm_layers=[-2, -3]", "data.size=64"])
     assert config.train.max_steps == 50 and config.loss.fm_layers == [-2, -3] and config.data.size == 64
 
 
@@ -124,7 +158,7 @@ def test_bad_files(tmp_path: Path):
 
 
 def test_saved_config_reloads_identically(tmp_path: Path):
-    config = load_config(CONFIGS / "demo-cpu.yaml", ["train.seed=7"])
+    config = load_config("demo-cpu", ["train.seed=7"])
     save_config(config, tmp_path / "config.yaml")
     assert load_config(tmp_path / "config.yaml") == config
 

@@ -20,7 +20,6 @@ from dermgan.training.config import load_config
 from dermgan.training.samples import to_uint8
 from dermgan.training.trainer import Trainer
 
-DEMO = Path(__file__).parents[2] / "configs" / "demo-cpu.yaml"
 STEPS = 500  # about 30 s on 2 cores
 
 
@@ -57,7 +56,8 @@ def fidelity(generator: torch.nn.Module, pairs: PreparedPairs) -> dict[str, floa
 @pytest.fixture(scope="module")
 def before_and_after(phantom_32: Path, tmp_path_factory: pytest.TempPathFactory):
     config = load_config(
-        DEMO, ["data.size=32", f"train.max_steps={STEPS}", "train.num_workers=0", "train.sample_every=100000"]
+        "demo-cpu",
+        ["data.size=32", f"train.max_steps={STEPS}", "train.num_workers=0", "train.sample_every=100000"],
     )
     config.data.path = str(phantom_32)
     trainer = Trainer(config, tmp_path_factory.mktemp("learning"), resume=False, progress=False)

@@ -22,10 +22,6 @@ from dermgan.report.html import write_report
 from dermgan.training.callbacks import StepCallback
 from dermgan.training.config import load_config
 
-CONFIGS = Path(__file__).resolve().parents[3] / "configs"
-"""The repository's configs/ folder: the demo is run from a clone (`make demo`)."""
-
-
 DEMO_CONDITION_WEIGHTS = {**DEFAULT_CONDITION_WEIGHTS, "melanoma": 0.20}
 
 
@@ -38,8 +34,8 @@ class DemoSettings:
     """The phantom's condition shares: melanoma raised so the test split holds at least 30 melanomas
     (about 40 of 217 at 1,400 photos), while the classifiers keep it rare in their training photos."""
     image_size: int = 64
-    config: str = "fidelity-cpu.yaml"
-    """The preset `eval grid` ranked first on the phantom; demo-cpu.yaml is the paper's recipe at 64 px."""
+    config: str = "fidelity-cpu"
+    """The preset `eval grid` ranked first on the phantom; demo-cpu is the paper's recipe at 64 px."""
     overrides: tuple[str, ...] = ()
     curve_points: int = 4
     curve_images: int = 100
@@ -133,21 +129,12 @@ def demo_settings(quick: bool, ablations: bool, size: int | None = None) -> Demo
                 f"--size must be a power of two from 32 up (64 on a CPU, 256 on a GPU), not {size}"
             )
         changes["image_size"] = size
-        changes["config"] = "paper.yaml" if size >= 256 else base.config
+        changes["config"] = "paper" if size >= 256 else base.config
         if size == 32:  # --quick, which has it already, takes no --size
             changes["overrides"] = (*base.overrides, SMALL_NOISE)
         if size != base.image_size:
             changes["estimates_s"] = {}  # measured at the default size only
     return DemoSettings(**{**asdict(base), **changes})
-
-
-def _config_file(settings: DemoSettings) -> Path:
-    path = CONFIGS / settings.config
-    if not path.is_file():
-        raise UserError(
-            f"{path} is missing: run the demo from a clone of the dermgan repository, where configs/ holds it"
-        )
-    return path
 
 
 def _make_data(paths: DemoLayout, settings: DemoSettings, progress: bool) -> None:
@@ -166,7 +153,13 @@ def _make_data(paths: DemoLayout, settings: DemoSettings, progress: bool) -> Non
     manifest = paths.photos / "manifest.csv"
     report, _ = validate_manifest(manifest, progress=progress)
     write_validation(report, paths.photos, skip_bad=False)
-    prepare_dataset(manifest, paths.prepared, size=settings.image_size, seed=settings.seed, progress=progress)
+    prepare_dataset(
+        manifest,
+        paths.prepared,
+        size=settings.image_size,
+        seed=settings.seed,
+        progress=progress,
+    )
     show_prepared(paths.prepared, paths.figures / "prepared.png", n=16)
 
 
@@ -182,12 +175,11 @@ def _curve(paths: DemoLayout, settings: DemoSettings) -> list[StepCallback]:
 def _train(paths: DemoLayout, settings: DemoSettings, progress: bool) -> None:
     from dermgan.evaluation.ablation import train_row
 
-    config = _config_file(settings)
     train_row(
         "dermgan",
         paths.prepared,
         paths.run,
-        config=config,
+        config=settings.config,
         overrides=settings.train_overrides,
         progress=progress,
         callbacks=_curve(paths, settings),
@@ -203,7 +195,7 @@ def _train_ablations(paths: DemoLayout, settings: DemoSettings, progress: bool) 
             name,
             paths.prepared,
             run,
-            config=_config_file(settings),
+            config=settings.config,
             overrides=(*settings.train_overrides, f"train.seed={seed}"),
             progress=progress,
             callbacks=callbacks,
@@ -212,7 +204,7 @@ def _train_ablations(paths: DemoLayout, settings: DemoSettings, progress: bool) 
 
 def _table_seeds(settings: DemoSettings) -> list[int]:
     """The training seeds of Table 1's rows: the config's own, then the next ones with `ablations`."""
-    first = load_config(_config_file(settings), settings.train_overrides).train.seed
+    first = load_config(settings.config, settings.train_overrides).train.seed
     return [first + index for index in range(settings.ablation_seeds if settings.ablations else 1)]
 
 
@@ -226,7 +218,7 @@ def _table(paths: DemoLayout, settings: DemoSettings, progress: bool) -> None:
     run_ablation(
         paths.prepared,
         paths.table,
-        config=_config_file(settings),
+        config=settings.config,
         overrides=settings.train_overrides,
         runs=runs,
         rows=tuple(ABLATIONS) if settings.ablations else ("dermgan",),
@@ -359,7 +351,7 @@ def demo_stages(out: Path, settings: DemoSettings, progress: bool = True) -> lis
         "seed": settings.seed,
     }
     # The resolved config (its `base:` files and defaults included), which also refuses a bad one now.
-    resolved = load_config(_config_file(settings), settings.train_overrides)
+    resolved = load_config(settings.config, settings.train_overrides)
     seeds = _table_seeds(settings)
     train_settings = {
         "config": resolved.model_dump(mode="json"),

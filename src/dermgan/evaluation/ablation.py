@@ -49,7 +49,7 @@ ABLATIONS: dict[str, tuple[str, ...]] = {
     "no-roi-loss": ("loss.lambda_roi=0",),
     "no-feature-matching": ("loss.lambda_fm=0",),
 }
-"""Each row of Table 1 as overrides of the base config (configs/ablations/*.yaml: the same for paper.yaml)."""
+"""Each row of Table 1 as overrides of the base config (the presets ablations/*: the same for paper)."""
 ABLATED_ROWS = tuple(name for name, removed in ABLATIONS.items() if removed)
 """The rows that remove one of the paper's additions."""
 

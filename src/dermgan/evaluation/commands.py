@@ -315,7 +315,8 @@ def ablation_command(
     data: Annotated[Path, typer.Option(help="A folder written by `dermgan data prepare`.")],
     out: Annotated[Path, typer.Option(help="Folder for the runs, the synthetic sets and ablation.*.")],
     config: Annotated[
-        Path | None, typer.Option(help="Base config of the rows trained here (e.g. configs/demo-cpu.yaml).")
+        Path | None,
+        typer.Option(help="Base config of the rows trained here: a YAML file or a preset (e.g. demo-cpu)."),
     ] = None,
     runs: Annotated[
         str | None,
@@ -391,7 +392,7 @@ def grid_command(
         typer.Option(help="A YAML file of named variants instead: `name: {section.key: value, ...}` each."),
     ] = None,
     config: Annotated[
-        Path | None, typer.Option(help="Base config of every variant (e.g. configs/paper.yaml).")
+        Path | None, typer.Option(help="Base config of every variant: a YAML file or a preset (e.g. paper).")
     ] = None,
     set_: Annotated[
         list[str] | None,

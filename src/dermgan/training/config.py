@@ -1,12 +1,14 @@
 """The training config: YAML validated into typed sections; unknown keys and bad values are clear errors.
 
-`configs/*.yaml` hold presets; `--set section.key=value` overrides any key (the value is read as YAML,
-so `--set train.lr=1e-4` is a number and `--set loss.fm_layers=[-2,-3]` a list).
+A config is a YAML file or a preset's name (`paper`, `ablations/no-roi-loss`: the package's configs/
+folder, so a pip-installed dermgan has them too); `--set section.key=value` overrides any key (the value
+is read as YAML, so `--set train.lr=1e-4` is a number and `--set loss.fm_layers=[-2,-3]` a list).
 """
 
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -197,7 +199,9 @@ def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
-        raise UserError(f"config {path} does not exist (presets are in configs/)") from None
+        raise UserError(
+            f"config {path} does not exist; give a YAML file or a preset: {', '.join(preset_names())}"
+        ) from None
     except UnicodeDecodeError as error:
         raise UserError(
             f"config {path} is not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset "
@@ -221,16 +225,37 @@ def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def read_config_file(path: str | os.PathLike[str], seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """A config file's values with its `base: OTHER.yaml` chain (relative to the file) resolved."""
-    path = Path(path).resolve()
+PRESETS = Path(str(files("dermgan") / "configs"))
+"""The presets' folder inside the installed package (a real folder: dermgan is never imported from a zip),
+so a preset's `base:` resolves next to it like a user's file's."""
+
+
+def preset_names() -> list[str]:
+    """Each preset's path under PRESETS without `.yaml`, the name `--config` and `base:` take."""
+    return sorted(file.relative_to(PRESETS).with_suffix("").as_posix() for file in PRESETS.rglob("*.yaml"))
+
+
+def config_file(config: str | os.PathLike[str], folder: Path = Path()) -> Path:
+    """The file CONFIG names: a preset's, by name, or else CONFIG as a path (relative to FOLDER)."""
+    name = Path(config).as_posix()
+    if name in preset_names():
+        return PRESETS / f"{name}.yaml"
+    return folder / config
+
+
+def read_config_file(
+    config: str | os.PathLike[str], seen: tuple[Path, ...] = (), folder: Path = Path()
+) -> dict[str, Any]:
+    """A config's values with its `base:` chain resolved: a preset's name, or a file relative to the one
+    that names it."""
+    path = config_file(config, folder).resolve()
     if path in seen:
         raise UserError(f"config {path} includes itself through `base`")
     values = read_yaml(path)
     base = values.pop("base", None)
     if base is None:
         return values
-    return merge(read_config_file(path.parent / str(base), (*seen, path)), values)
+    return merge(read_config_file(str(base), (*seen, path), path.parent), values)
 
 
 Schema = TypeVar("Schema", bound=BaseModel)
@@ -241,7 +266,7 @@ def load_config(
     overrides: list[str] | tuple[str, ...] = (),
     schema: type[Schema] = Config,
 ) -> Schema:
-    """Defaults <- YAML file <- overrides, validated against `schema` (the GAN's config by default)."""
+    """Defaults <- YAML file or preset <- overrides, validated against `schema` (the GAN's by default)."""
     values = read_config_file(path) if path is not None else {}
     for assignment in overrides:
         apply_override(values, assignment)
