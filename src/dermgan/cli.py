@@ -15,7 +15,7 @@ from dermgan import console
 from dermgan.classification.commands import classify_app
 from dermgan.errors import BUG_REPORT, FAULTS, UserError, fault_message
 from dermgan.evaluation.commands import eval_app
-from dermgan.options import ConfigOverrides, JsonFlag, Resume, StrictPaths, Workers
+from dermgan.options import ConfigOverrides, JsonFlag, Resume, StrictPaths, Workers, parse_counts
 from dermgan.study.commands import study_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -172,6 +172,13 @@ def data_prepare(
     conditions: Annotated[
         str | None, typer.Option(help="Keep only these conditions (comma-separated).")
     ] = None,
+    hold_back: Annotated[
+        str | None,
+        typer.Option(
+            help="Keep this many train cases of a condition and hold back the rest from every training "
+            "(split 'reserve'), like melanoma=8: real photos a data-value study adds."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed for splits and crops.")] = 0,
     min_skin: Annotated[float, typer.Option(help="Least fraction of skin in a crop's healthy part.")] = 0.5,
     skip_bad: Annotated[
@@ -198,6 +205,7 @@ def data_prepare(
         size=size,
         crops_per_group=crops_per_group,
         split=parse_fractions(split),
+        hold_back=parse_counts(hold_back, "--hold-back"),
         conditions=_names(conditions),
         seed=seed,
         min_skin=min_skin,
@@ -242,7 +250,10 @@ def data_show(
 def train_command(
     data: Annotated[Path | None, typer.Option(help="A folder written by `dermgan data prepare`.")] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory to create.")] = None,
-    config: Annotated[Path | None, typer.Option(help="YAML config (presets in configs/).")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="YAML config, or a preset's name: paper, demo-cpu, fidelity-cpu, ablations/NAME."),
+    ] = None,
     set_: ConfigOverrides = None,
     resume: Resume = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,

@@ -26,10 +26,10 @@ def test_a_resumed_run_ends_exactly_where_an_uninterrupted_one_ends(world, tmp_p
     whole = _train(world, tmp_path / "whole")
     real_step = ClassifierTrainer._train_step
 
-    def stop_after_step_3(self, images, labels):
+    def stop_after_step_3(self, *batch):
         if self.step == 3:
             raise KeyboardInterrupt
-        return real_step(self, images, labels)
+        return real_step(self, *batch)
 
     monkeypatch.setattr(ClassifierTrainer, "_train_step", stop_after_step_3)
     with pytest.raises(KeyboardInterrupt):

@@ -71,6 +71,14 @@ def test_a_test_case_the_generator_was_trained_on_is_refused():
         guard(synthetic(1), generators=[trained_on_test])
 
 
+def test_a_held_back_case_the_generator_was_trained_on_is_refused():
+    with_reserve = [*REAL, real("case-held", "reserve")]
+    saw_reserve = GeneratorData(Path("/gan"), SHA, Path("/gan-data"), frozenset({"case-train", "case-held"}))
+    check_leakage(select(with_reserve, [synthetic(1)], {}, 0), [GENERATOR])
+    with pytest.raises(LeakageError, match=r"(?s)held-back \(reserve\) cases.*case 'case-held'.*--hold-back"):
+        check_leakage(select(with_reserve, [synthetic(1)], {}, 0), [saw_reserve])
+
+
 def test_images_of_an_unknown_generator_are_refused():
     with pytest.raises(UserError, match="not given with --generator"):
         guard(synthetic(1), generators=[])

@@ -40,3 +40,26 @@ def test_balanced_sampling_draws_a_rare_class_as_often_as_a_common_one(tmp_path)
     drawn = Counter(images.labels[balanced.order(p)] for p in range(2000))
     assert 0.45 < drawn[1] / 2000 < 0.55
     assert Counter(images.labels[plain.order(p)] for p in range(2000))[1] == 200
+
+
+def test_a_synthetic_share_cap_draws_synthetic_images_at_most_that_often(tmp_path):
+    images = _images(tmp_path, [0] * 10)
+    images.synthetic = [True] * 8 + [False] * 2
+    capped = TrainingStream(images, ClassifierData(synthetic_share=0.25), seed=0)
+    drawn = sum(images.synthetic[capped.order(p)] for p in range(4000)) / 4000
+    assert 0.22 < drawn < 0.28
+    assert capped[0][2] == images.synthetic[capped.order(0)]
+    loose = TrainingStream(images, ClassifierData(synthetic_share=0.9), seed=0)
+    assert sorted(loose.order(p) for p in range(10)) == list(range(10))  # below the cap: a plain shuffle
+
+
+def test_synthetic_images_weigh_in_the_loss_as_configured():
+    from dermgan.classification.trainer import weighted_cross_entropy
+
+    logits = torch.randn(6, 3, generator=torch.Generator().manual_seed(0))
+    labels = torch.tensor([0, 1, 2] * 2)
+    synthetic = torch.tensor([False, False, False, True, True, True])
+    real_only = torch.nn.functional.cross_entropy(logits[:3], labels[:3])
+    assert torch.allclose(weighted_cross_entropy(logits, labels, synthetic, 0.0), real_only)
+    everything = torch.nn.functional.cross_entropy(logits, labels)
+    assert torch.allclose(weighted_cross_entropy(logits, labels, synthetic, 1.0), everything)

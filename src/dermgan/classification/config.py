@@ -35,6 +35,17 @@ class ClassifierData(Section):
     max_train_images: dict[str, int] = Field(default_factory=dict)
     """condition -> keep at most this many real training images of it (a seeded choice): makes a class
     rare on purpose, e.g. `--set 'data.max_train_images={melanoma: 10}'`."""
+    max_synthetic_images: dict[str, int] = Field(default_factory=dict)
+    """condition -> use at most this many of --extra's images of it (a seeded choice, the first n of one
+    order, so a larger count holds a smaller one): the points of a dose-response curve from one pool."""
+    reserve_images: dict[str, int] = Field(default_factory=dict)
+    """condition -> add this many held-back real photos of it (split `reserve`, see `data prepare
+    --hold-back`) to training: what the same number of real photos would have done."""
+    synthetic_only: bool = False
+    """Train on --extra's synthetic images alone (validated and tested on real photos)."""
+    synthetic_share: float | None = Field(None, gt=0.0, lt=1.0)
+    """At most this share of the drawn training images is synthetic (in expectation, per batch): the
+    synthetic images are drawn less often, so that classes without them are not crowded out."""
     cache: str = ""
     """Folder of resized images (default: ~/.cache/dermgan/resized)."""
 
@@ -59,6 +70,8 @@ class ClassifierTrain(Section):
     checkpoint_every: int = Field(200, ge=1)
     keep_checkpoints: int = Field(2, ge=1)
     num_workers: int = Field(2, ge=0)
+    synthetic_loss_weight: float = Field(1.0, ge=0.0)
+    """The cross-entropy weight of a synthetic image relative to a real one's 1."""
     patience: int = Field(0, ge=0)
     """Stop when validation top-1 has not risen for this many epochs (0: train every epoch). Either way
     validation top-1 is measured after every epoch and the classifier kept is the best epoch's."""

@@ -2,9 +2,11 @@
 
 Refused, naming the rows: a synthetic image placed in a validation or test split; a synthetic training
 image whose map was sampled from a test case's photo (`map_source_case`, `map_source_image`); a test
-case that the generator of a synthetic training image was trained on. A generator's training cases are
-the train split of the prepared folder its `generator.json` names, so the run directory that made the
-images must be given (`--generator`).
+case that the generator of a synthetic training image was trained on; a held-back case (split
+`reserve`) that such a generator was trained on, since a data-value study compares its images with
+those very photos and a generator that saw them would carry them into the synthetic side. A
+generator's training cases are the train split of the prepared folder its `generator.json` names, so
+the run directory that made the images must be given (`--generator`).
 """
 
 from __future__ import annotations
@@ -138,6 +140,18 @@ def check_leakage(data: TrainingSet, generators: Sequence[GeneratorData]) -> Non
                 trained_on,
                 lambda e: f"case {e.case_id!r} is in the generator's train split",
                 "use the generator's own splits.csv (--splits), or a generator trained without these cases",
+            )
+        )
+    seen_reserve = [e for e in data.reserve if any(e.case_id in g.train_cases for g in used)]
+    if seen_reserve:
+        runs = ", ".join(sorted(str(g.run) for g in used))
+        problems.append(
+            _listing(
+                f"held-back (reserve) cases the generator ({runs}) was trained on",
+                seen_reserve,
+                lambda e: f"case {e.case_id!r} is in the generator's train split",
+                "train the generator on a folder prepared with the same --hold-back (its splits.csv "
+                "puts these cases in the reserve), and give that splits.csv (--splits)",
             )
         )
     if problems:

@@ -64,11 +64,18 @@ def augment(image: torch.Tensor, generator: torch.Generator, data: ClassifierDat
 
 
 class LabelledImages(Dataset):
-    """(normalised image, class index) of cached squares, unaugmented."""
+    """(normalised image, class index) of cached squares, unaugmented; `synthetic` marks generated ones."""
 
-    def __init__(self, files: Sequence[Path], labels: Sequence[int], normalise: Normalise | None = None):
+    def __init__(
+        self,
+        files: Sequence[Path],
+        labels: Sequence[int],
+        normalise: Normalise | None = None,
+        synthetic: Sequence[bool] | None = None,
+    ):
         self.files, self.labels = list(files), list(labels)
         self.normalise = normalise or Normalise()
+        self.synthetic = list(synthetic) if synthetic is not None else [False] * len(self.files)
 
     def __len__(self) -> int:
         return len(self.files)
@@ -92,7 +99,8 @@ def labelled(
         progress=progress,
     )
     normalise = Normalise(*input_normalisation(config.model.arch))
-    return LabelledImages(files, [classes.index(e.condition) for e in examples], normalise)
+    labels = [classes.index(e.condition) for e in examples]
+    return LabelledImages(files, labels, normalise, [e.synthetic for e in examples])
 
 
 def balancing_weights(labels: Sequence[int]) -> torch.Tensor:
@@ -101,19 +109,40 @@ def balancing_weights(labels: Sequence[int]) -> torch.Tensor:
     return torch.tensor([1.0 / counts[label] for label in labels], dtype=torch.double)
 
 
+def capped_share(weights: torch.Tensor, synthetic: Sequence[bool], share: float) -> torch.Tensor | None:
+    """`weights` with the synthetic images' total scaled down to `share` of all; None when their share
+    is within it already (or there is nothing real to give the rest to)."""
+    flags = torch.tensor(synthetic, dtype=torch.bool)
+    synthetic_total, real_total = weights[flags].sum(), weights[~flags].sum()
+    if real_total == 0 or synthetic_total <= share * (synthetic_total + real_total):
+        return None
+    scale = share * real_total / ((1.0 - share) * synthetic_total)
+    return torch.where(flags, weights * scale, weights)
+
+
+def sampling_weights(images: LabelledImages, data: ClassifierData) -> torch.Tensor | None:
+    """Per-image draw weights (None: a plain shuffle): class-balanced, synthetic share capped."""
+    weights = balancing_weights(images.labels) if data.balanced else None
+    if data.synthetic_share is None:
+        return weights
+    base = torch.ones(len(images), dtype=torch.double) if weights is None else weights
+    capped = capped_share(base, images.synthetic, data.synthetic_share)
+    return weights if capped is None else capped
+
+
 class TrainingStream(Dataset):
-    """Indexable by stream position (see training/stream.py): seeded epoch order, seeded augmentation."""
+    """Indexable by stream position (see training/stream.py): seeded epoch order, seeded augmentation;
+    yields (image, label, synthetic) so the loss can weigh synthetic images apart."""
 
     def __init__(self, images: LabelledImages, data: ClassifierData, seed: int):
         self.images, self.data, self.seed = images, data, seed
-        weights = balancing_weights(images.labels) if data.balanced else None
-        self.order = EpochOrder(len(images), seed, weights)
+        self.order = EpochOrder(len(images), seed, sampling_weights(images, data))
 
     def __len__(self) -> int:
         return len(self.images)
 
-    def __getitem__(self, position: int) -> tuple[torch.Tensor, int]:
+    def __getitem__(self, position: int) -> tuple[torch.Tensor, int, bool]:
         index = self.order(position)
         generator = torch.Generator().manual_seed(stable_seed(self.seed, "augment", position) % 2**63)
         image = augment(load_square(self.images.files[index]), generator, self.data)
-        return self.images.normalise(image), self.images.labels[index]
+        return self.images.normalise(image), self.images.labels[index], self.images.synthetic[index]

@@ -99,6 +99,15 @@ def cosine_lr(step: int, max_steps: int, lr: float) -> float:
     return 0.5 * lr * (1.0 + math.cos(math.pi * min(step, max_steps) / max_steps))
 
 
+def weighted_cross_entropy(
+    logits: torch.Tensor, labels: torch.Tensor, synthetic: torch.Tensor, synthetic_weight: float
+) -> torch.Tensor:
+    """Cross-entropy averaged with weight `synthetic_weight` for synthetic images and 1 for real ones."""
+    losses = torch.nn.functional.cross_entropy(logits, labels, reduction="none")
+    weights = torch.where(synthetic, synthetic_weight, 1.0)
+    return (losses * weights).sum() / weights.sum().clamp_min(1e-12)
+
+
 class ClassifierTrainer:
     """One run: network, optimiser and data; `fit` trains from the current step to the last."""
 
@@ -208,10 +217,16 @@ class ClassifierTrainer:
             generator=torch.Generator().manual_seed(train.seed),
         )
 
-    def _train_step(self, images: torch.Tensor, labels: torch.Tensor) -> float:
+    def _train_step(self, images: torch.Tensor, labels: torch.Tensor, synthetic: torch.Tensor) -> float:
+        train = self.config.train
         for group in self.optimizer.param_groups:
-            group["lr"] = cosine_lr(self.step, self.max_steps, self.config.train.lr)
-        loss = torch.nn.functional.cross_entropy(self.model(images.to(self.device)), labels.to(self.device))
+            group["lr"] = cosine_lr(self.step, self.max_steps, train.lr)
+        loss = weighted_cross_entropy(
+            self.model(images.to(self.device)),
+            labels.to(self.device),
+            synthetic.to(self.device),
+            train.synthetic_loss_weight,
+        )
         if not torch.isfinite(loss):
             raise UserError(
                 f"classifier training diverged at step {self.step + 1} (loss {loss.item()}); resume from the "
@@ -234,8 +249,8 @@ class ClassifierTrainer:
         )
         batches = [] if self.patience_ran_out() else self._loader()
         try:
-            for images, labels in batches:
-                loss = self._train_step(images, labels)
+            for images, labels, synthetic in batches:
+                loss = self._train_step(images, labels, synthetic)
                 self.step += 1
                 self.loss_sum, self.loss_steps = self.loss_sum + loss, self.loss_steps + 1
                 bar.update()
@@ -318,7 +333,16 @@ def _training_set(
     """The selected photos (leakage-checked) and the case split of every real case."""
     real = read_examples(data, read_case_splits(data, splits), progress=progress)
     synthetic = read_examples(extra, {}, progress=progress) if extra is not None else []
-    chosen = select(real, synthetic, config.data.max_train_images, config.train.seed)
+    data = config.data
+    chosen = select(
+        real,
+        synthetic,
+        data.max_train_images,
+        config.train.seed,
+        synthetic_caps=data.max_synthetic_images,
+        reserve=data.reserve_images,
+        synthetic_only=data.synthetic_only,
+    )
     check_leakage(chosen, [read_generator_data(g) for g in generators])
     return chosen, {e.case_id: e.split for e in real if not e.synthetic}
 

@@ -22,6 +22,10 @@ from dermgan.files import atomic_write, is_special_file
 REQUIRED_COLUMNS = ("image", "condition")
 STANDARD_COLUMNS = ("image", "condition", "skin_type", "boxes", "case_id", "split", "source")
 SPLITS = ("train", "val", "test")
+RESERVE = "reserve"
+"""Cases held back from every training (the GAN's and the classifiers'): the real photos that a data-value
+study adds to measure what a synthetic image is worth, which its generator must never have seen."""
+SPLIT_VALUES = (*SPLITS, RESERVE)
 SOURCES = ("real", "synthetic")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 FIELD_SIZE_LIMIT = 2**31 - 1

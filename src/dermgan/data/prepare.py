@@ -12,7 +12,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from dermgan.data.images import ImageError, load_rgb
 from dermgan.data.manifest import ManifestTable, Record, format_boxes, read_manifest, write_manifest
 from dermgan.data.semantic_map import Codebook
 from dermgan.data.skin import skin_mask, to_lab
-from dermgan.data.splits import assign_splits, stable_seed, write_splits
+from dermgan.data.splits import assign_splits, move_to_reserve, stable_seed, write_splits
 from dermgan.data.validate import Problem, boxes_outside, load_records
 from dermgan.errors import UserError
 from dermgan.files import save_png, write_json, write_text
@@ -223,6 +223,7 @@ def prepare_dataset(
     size: int = 256,
     crops_per_group: int = 1,
     split: Sequence[float] = (0.7, 0.1, 0.2),
+    hold_back: Mapping[str, int] | None = None,
     conditions: Sequence[str] | None = None,
     seed: int = 0,
     min_skin: float = 0.5,
@@ -247,12 +248,21 @@ def prepare_dataset(
     )
     base_dir = Path(report.manifest).parent
     splits = assign_splits(records, split, seed)
+    if hold_back:
+        splits = move_to_reserve(records, splits, hold_back, seed)
     selected = _select_conditions(records, conditions)
     codebook = Codebook.build((r.condition for r in selected), (r.skin_type for r in selected))
     settings = CropSettings(size=size, crops_per_group=crops_per_group, min_skin=min_skin)
     manifest_digest = hashlib.sha256(Path(report.manifest).read_bytes()).hexdigest()
     settings_text = json.dumps(
-        [manifest_digest, asdict(settings), seed, list(split), codebook.model_dump(mode="json")]
+        [
+            manifest_digest,
+            asdict(settings),
+            seed,
+            list(split),
+            codebook.model_dump(mode="json"),
+            *([dict(sorted(hold_back.items()))] if hold_back else []),
+        ]
     )
     fingerprint = hashlib.sha256(settings_text.encode()).hexdigest()
     _claim_output(out, fingerprint)

@@ -10,12 +10,12 @@ import csv
 import hashlib
 import os
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from dermgan.data.manifest import SPLITS, Record
+from dermgan.data.manifest import RESERVE, SPLITS, Record
 from dermgan.errors import UserError
 from dermgan.files import atomic_write
 
@@ -76,6 +76,29 @@ def assign_splits(
         ]
         splits.update((cases[index], label) for index, label in zip(order, labels, strict=True))
     return splits
+
+
+def move_to_reserve(
+    records: Sequence[Record], splits: dict[str, str], keep: Mapping[str, int], seed: int = 0
+) -> dict[str, str]:
+    """`splits` with all but `keep[condition]` of each named condition's train cases moved to the reserve
+    (a seeded choice), so that the condition is rare in every training while its other real photos stay
+    available to measure what synthetic ones are worth."""
+    conditions = _case_conditions(records)
+    unknown = sorted(set(keep) - set(conditions.values()))
+    if unknown:
+        raise UserError(
+            f"--hold-back names {', '.join(map(repr, unknown))}, not a condition of the data "
+            f"({', '.join(sorted(set(conditions.values())))})"
+        )
+    held = dict(splits)
+    for condition, count in sorted(keep.items()):
+        if count < 0:
+            raise UserError(f"--hold-back {condition}={count}: keep 0 or more train cases")
+        cases = sorted(c for c, name in conditions.items() if name == condition and splits[c] == "train")
+        order = np.random.default_rng(stable_seed(seed, "hold back", condition)).permutation(len(cases))
+        held.update((cases[index], RESERVE) for index in order[count:])
+    return held
 
 
 def write_splits(path: str | os.PathLike[str], splits: dict[str, str]) -> None:

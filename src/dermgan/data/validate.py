@@ -21,7 +21,7 @@ from dermgan.data.images import ImageError, load_rgb
 from dermgan.data.manifest import (
     REQUIRED_COLUMNS,
     SOURCES,
-    SPLITS,
+    SPLIT_VALUES,
     STANDARD_COLUMNS,
     ManifestTable,
     Record,
@@ -124,8 +124,8 @@ class _RowChecker:
             skin_type = ""
         boxes = self._boxes(row.get("boxes", ""), problem)
         split = (row.get("split") or "").strip()
-        if split and split not in SPLITS:
-            problem("split", f"{split!r} is not one of {', '.join(SPLITS)} (or empty)")
+        if split and split not in SPLIT_VALUES:
+            problem("split", f"{split!r} is not one of {', '.join(SPLIT_VALUES)} (or empty)")
         source = (row.get("source") or "").strip() or "real"
         if source not in SOURCES:
             problem("source", f"{source!r} is not one of {', '.join(SOURCES)}")
