@@ -208,3 +208,22 @@ def test_windows_at_the_edge_of_large_photos_stay_inside_them(tmp_path: Path):
     manifest = write_manifest(tmp_path / "m.csv", rows)
     prepare_dataset(manifest, tmp_path / "o", size=32, crops_per_group=4, workers=1, progress=False)
     assert len(read_manifest(tmp_path / "o" / "manifest.csv").rows) == 4
+
+
+def test_held_back_cases_are_prepared_in_the_reserve_and_no_training_reads_them(
+    small_dataset: Path, tmp_path: Path
+):
+    from dermgan.data.dataset import PreparedPairs
+
+    conditions = {row["condition"] for row in read_manifest(small_dataset).rows}
+    condition = sorted(conditions)[0]
+    out = tmp_path / "held"
+    prepare_dataset(small_dataset, out, size=32, hold_back={condition: 0}, workers=1, progress=False)
+    splits = read_splits(out / "splits.csv")
+    rows = read_manifest(out / "manifest.csv").rows
+    reserve = {row["case_id"] for row in rows if row["split"] == "reserve"}
+    assert reserve and all(row["condition"] == condition for row in rows if row["case_id"] in reserve)
+    assert all(splits[case] == "reserve" for case in reserve)
+    train_cases = {row["case_id"] for row in rows if row["split"] == "train"}
+    assert not train_cases & reserve
+    assert len(PreparedPairs(out, "train", size=32)) == sum(row["split"] == "train" for row in rows)
