@@ -15,7 +15,8 @@ from dermgan import console
 from dermgan.classification.commands import classify_app
 from dermgan.errors import BUG_REPORT, FAULTS, UserError, fault_message
 from dermgan.evaluation.commands import eval_app
-from dermgan.options import ConfigOverrides, JsonFlag, Resume, StrictPaths, Workers, parse_counts
+from dermgan.options import ConfigOverrides, JsonFlag, Resume, StrictPaths, Workers
+from dermgan.parsing import parse_counts, split_list
 from dermgan.study.commands import study_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -30,7 +31,7 @@ def _names(text: str | None) -> list[str] | None:
     """ "a, b" -> ["a", "b"]; None stays None."""
     if text is None:
         return None
-    names = [name.strip() for name in text.split(",") if name.strip()]
+    names = split_list(text)
     if not names:
         raise UserError(f"{text!r} names nothing; give a comma-separated list")
     return names
@@ -341,7 +342,7 @@ def generate_command(
             per_condition=per_condition,
             fill_gaps=fill_gaps,
             target=target,
-            conditions=[c.strip() for c in conditions.split(",")] if conditions else None,
+            conditions=split_list(conditions) or None,
             skin_types=skin_types,
             samples_per_map=samples_per_map,
         )

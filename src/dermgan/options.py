@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-from dermgan.errors import UserError
-
 JsonFlag = Annotated[
     bool, typer.Option("--json", help="Also print the result as one JSON object on the last line.")
 ]
@@ -26,30 +24,3 @@ StrictPaths = Annotated[
         "--strict-paths", help="Refuse image paths outside the manifest's folder (absolute or ../)."
     ),
 ]
-
-
-def parse_counts(text: str | None, option: str) -> dict[str, int]:
-    """ "melanoma=8, acne=20" -> {"melanoma": 8, "acne": 20}; empty or None -> {}."""
-    counts: dict[str, int] = {}
-    for item in (text or "").split(","):
-        if not item.strip():
-            continue
-        name, equals, value = item.rpartition("=")
-        try:
-            if not equals or not name.strip():
-                raise ValueError
-            counts[name.strip()] = int(value)
-        except ValueError:
-            raise UserError(f"{option} {item.strip()!r} must be NAME=COUNT, like melanoma=8") from None
-    return counts
-
-
-def parse_numbers(text: str, option: str) -> list[float]:
-    """ "0, 0.5, 1" -> [0.0, 0.5, 1.0], each at least 0."""
-    try:
-        values = [float(item) for item in text.split(",") if item.strip()]
-    except ValueError:
-        raise UserError(f"{option} {text!r} must be comma-separated numbers, like 0,1,5") from None
-    if not values or min(values) < 0:
-        raise UserError(f"{option} {text!r} must be one or more numbers of at least 0, like 0,1,5")
-    return values

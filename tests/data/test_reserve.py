@@ -7,7 +7,7 @@ import pytest
 from dermgan.data.manifest import Record
 from dermgan.data.splits import assign_splits, move_to_reserve
 from dermgan.errors import UserError
-from dermgan.options import parse_counts
+from dermgan.parsing import parse_counts
 
 RECORDS = [Record(i, f"{i}.jpg", "melanoma", case_id=f"m{i}") for i in range(30)] + [
     Record(100 + i, f"n{i}.jpg", "nevus", case_id=f"n{i}") for i in range(30)

@@ -10,6 +10,7 @@ import typer
 from dermgan import console
 from dermgan.errors import UserError
 from dermgan.options import ConfigOverrides, JsonFlag, Resume
+from dermgan.parsing import split_list
 
 classify_app = typer.Typer(
     no_args_is_help=True,
@@ -23,7 +24,7 @@ Progress = Annotated[bool, typer.Option(help="Show progress bars.")]
 
 
 def _names(text: str | None) -> list[str]:
-    return [name.strip() for name in (text or "").split(",") if name.strip()]
+    return split_list(text)
 
 
 @classify_app.command("train")

@@ -11,6 +11,7 @@ from rich.table import Table
 from dermgan import console
 from dermgan.errors import UserError
 from dermgan.options import FeatureCache, JsonFlag, Workers
+from dermgan.parsing import split_list
 
 if TYPE_CHECKING:
     from dermgan.evaluation.fid import FidResult, Metrics
@@ -103,7 +104,7 @@ def compare_image_sets(
     from dermgan.training import distributed
 
     command = context.info_name or "fid"
-    keys = [key.strip() for key in by.split(",") if key.strip()] if by is not None else None
+    keys = split_list(by) if by is not None else None
     if keys == []:
         raise UserError(f"--by {by!r} names no column; give e.g. condition,skin_type")
     place = distributed.start()
@@ -288,7 +289,7 @@ def _runs(text: str | None) -> dict[str, str]:
     """'dermgan=runs/a,no-roi-loss=runs/b' by name, or four bare run folders in the order of the rows."""
     from dermgan.evaluation.ablation import ABLATIONS
 
-    items = [item.strip() for item in (text or "").split(",") if item.strip()]
+    items = split_list(text)
     named = [item for item in items if "=" in item]
     if (named and len(named) != len(items)) or (not named and items and len(items) != len(ABLATIONS)):
         raise UserError(
@@ -363,7 +364,7 @@ def ablation_command(
         config=config,
         overrides=set_ or [],
         runs=_runs(runs),
-        rows=[row.strip() for row in rows.split(",") if row.strip()] if rows else tuple(ABLATIONS),
+        rows=split_list(rows) if rows else tuple(ABLATIONS),
         seeds=_seeds(seeds),
         trials=trials,
         floor_images=floor_images,

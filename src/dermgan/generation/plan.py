@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from dermgan.conditions import FITZPATRICK_TYPES
 from dermgan.errors import UserError
+from dermgan.parsing import split_list
 
 Cell = tuple[str, str]
 Plan = dict[Cell, int]
@@ -21,7 +22,7 @@ def parse_skin_types(text: str | None) -> list[str]:
     """ "1,6" -> ["1", "6"]; all six types when empty; UserError outside 1-6."""
     if not text:
         return [str(t) for t in FITZPATRICK_TYPES]
-    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    chosen = split_list(text)
     wrong = [t for t in chosen if t not in {str(k) for k in FITZPATRICK_TYPES}]
     if wrong:
         raise UserError(f"skin types are Fitzpatrick types 1-6 to generate; not {', '.join(wrong)}")

@@ -12,6 +12,7 @@ from rich.table import Table
 from dermgan import console
 from dermgan.errors import UserError
 from dermgan.options import JsonFlag
+from dermgan.parsing import split_list
 
 study_app = typer.Typer(
     no_args_is_help=True, help="Human studies in the browser: the Turing test and the expert relevance test."
@@ -47,7 +48,7 @@ def create_command(
     """Build a balanced, blinded, shuffled study with its participants' personal links."""
     from dermgan.study.create import create_study
 
-    names = [name.strip() for name in conditions.split(",") if name.strip()] if conditions else None
+    names = split_list(conditions) if conditions else None
     if conditions is not None and not names:
         raise UserError(f"--conditions {conditions!r} names nothing; give a comma-separated list")
     created = create_study(
