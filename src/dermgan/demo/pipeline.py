@@ -18,6 +18,7 @@ from dermgan.demo.stages import Stage, StageOutcome, run_stages
 from dermgan.errors import UserError
 from dermgan.evaluation.ablation import ABLATIONS
 from dermgan.files import write_json
+from dermgan.models.generator import size_problem
 from dermgan.report.html import write_report
 from dermgan.training.callbacks import StepCallback
 from dermgan.training.config import load_config
@@ -124,10 +125,9 @@ def demo_settings(quick: bool, ablations: bool, size: int | None = None) -> Demo
     base = QUICK if quick else FULL
     changes: dict = {"ablations": ablations}
     if size is not None:
-        if size < 32 or size & (size - 1):
-            raise UserError(
-                f"--size must be a power of two from 32 up (64 on a CPU, 256 on a GPU), not {size}"
-            )
+        problem = size_problem(size)
+        if problem:
+            raise UserError(f"--size {problem} (64 on a CPU, 256 on a GPU)")
         changes["image_size"] = size
         changes["config"] = "paper" if size >= 256 else base.config
         if size == 32:  # --quick, which has it already, takes no --size

@@ -39,12 +39,19 @@ MIN_SIZE = 32
 _OUTER_LEVELS_WITHOUT_DROPOUT = 4
 
 
+def size_problem(size: int) -> str | None:
+    """Why the U-Net cannot take `size` (None when it can): its log2(size) halvings must end at 1x1.
+    The one statement of the rule, which the config, the demo and the network all apply."""
+    if size < MIN_SIZE or size & (size - 1):
+        return f"must be a power of two of at least {MIN_SIZE} (32, 64, 128, 256, ...), not {size}"
+    return None
+
+
 def unet_depth(size: int) -> int:
     """Number of down levels that bring `size` to a 1x1 bottleneck: log2(size)."""
-    if size < MIN_SIZE or size & (size - 1):
-        raise ValueError(
-            f"generator size must be a power of two >= {MIN_SIZE} (32, 64, 128, 256, ...), not {size}"
-        )
+    problem = size_problem(size)
+    if problem:
+        raise ValueError(f"generator size {problem}")
     return int(math.log2(size))
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from dermgan.errors import UserError
 from dermgan.files import is_special_file, write_text
 from dermgan.models import noise_resolutions_for
+from dermgan.models.generator import size_problem
 
 
 class Section(BaseModel):
@@ -35,8 +36,9 @@ class DataConfig(Section):
     @field_validator("size")
     @classmethod
     def _power_of_two(cls, size: int) -> int:
-        if size & (size - 1):
-            raise ValueError(f"must be a power of two (32, 64, 128, 256, ...), not {size}")
+        problem = size_problem(size)
+        if problem:
+            raise ValueError(problem)
         return size
 
 
