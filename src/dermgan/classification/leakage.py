@@ -131,29 +131,30 @@ def check_leakage(data: TrainingSet, generators: Sequence[GeneratorData]) -> Non
             )
         )
     used = {by_sha[e.extra["generator_sha256"]] for e in synthetic}
-    trained_on = [e for e in data.test if any(e.case_id in g.train_cases for g in used)]
-    if trained_on:
-        runs = ", ".join(sorted(str(g.run) for g in used))
-        problems.append(
-            _listing(
-                f"test cases the generator ({runs}) was trained on",
-                trained_on,
-                lambda e: f"case {e.case_id!r} is in the generator's train split",
-                "use the generator's own splits.csv (--splits), or a generator trained without these cases",
+    runs = ", ".join(sorted(str(g.run) for g in used))
+    for what, cases, fix in (
+        (
+            "test cases",
+            data.test,
+            "use the generator's own splits.csv (--splits), or a generator trained without these cases",
+        ),
+        (
+            "held-back (reserve) cases",
+            data.reserve,
+            "train the generator on a folder prepared with the same --hold-back (its splits.csv puts "
+            "these cases in the reserve), and give that splits.csv (--splits)",
+        ),
+    ):
+        seen = [e for e in cases if any(e.case_id in g.train_cases for g in used)]
+        if seen:
+            problems.append(
+                _listing(
+                    f"{what} the generator ({runs}) was trained on",
+                    seen,
+                    lambda e: f"case {e.case_id!r} is in the generator's train split",
+                    fix,
+                )
             )
-        )
-    seen_reserve = [e for e in data.reserve if any(e.case_id in g.train_cases for g in used)]
-    if seen_reserve:
-        runs = ", ".join(sorted(str(g.run) for g in used))
-        problems.append(
-            _listing(
-                f"held-back (reserve) cases the generator ({runs}) was trained on",
-                seen_reserve,
-                lambda e: f"case {e.case_id!r} is in the generator's train split",
-                "train the generator on a folder prepared with the same --hold-back (its splits.csv "
-                "puts these cases in the reserve), and give that splits.csv (--splits)",
-            )
-        )
     if problems:
         raise LeakageError("test data would leak into training:\n" + "\n".join(problems))
 
